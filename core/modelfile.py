@@ -1,0 +1,226 @@
+"""The model file: weights and metadata in one safetensors file, loaded without running code.
+
+safetensors stores raw tensors plus a string-to-string header; the metadata lives as JSON under
+one header key. Nothing in the file is ever unpickled or executed.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelFileError
+from .model import ArchitectureConfig
+
+FORMAT_VERSION = 1
+METADATA_KEY = "sar_colorizer"
+KNOWN_BANDS = ("VV", "VH")
+
+# Where the trained model ships inside the plugin folder; the CLI and QGIS default to it.
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "sar_colorizer.safetensors"
+
+
+@dataclass(frozen=True)
+class Normalisation:
+    """Per-scene linear stretch: the `low`..`high` percentiles of the valid pixels map to 0..1."""
+
+    method: str = "percentile"
+    low: float = 2.0
+    high: float = 98.0
+    clip: tuple[float, float] = (-0.5, 1.5)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Normalisation":
+        if d.get("method") != "percentile":
+            raise ModelFileError(f"unknown input normalisation method {d.get('method')!r}")
+        return cls(method="percentile", low=float(d["low"]), high=float(d["high"]),
+                   clip=tuple(float(c) for c in d.get("clip", (-0.5, 1.5))))
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """Which SAR bands the model reads, and how.
+
+    With ``availability_channels`` the model gets one extra constant 0/1 channel per band saying
+    whether that band was present, so one model can take VV, VH or both; a missing band's value
+    channel is zero. Without it every band in ``bands`` is required.
+    """
+
+    bands: tuple[str, ...] = ("VV",)
+    availability_channels: bool = False
+    units: str = "dB"
+    normalisation: Normalisation = Normalisation()
+
+    @property
+    def channels(self) -> int:
+        return len(self.bands) * (2 if self.availability_channels else 1)
+
+    @property
+    def required_bands(self) -> tuple[str, ...]:
+        """Bands that must be present: all of them unless availability channels exist."""
+        return () if self.availability_channels else self.bands
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    bands: tuple[str, ...] = ("R", "G", "B")
+    scale: float = 255.0   # byte = clip(model_output * scale + offset, 0, 255)
+    offset: float = 0.0
+    target_stretch: str = ""  # how the optical training targets were stretched (model card)
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    size: int = 256
+    overlap: int = 64
+
+
+@dataclass
+class ModelMetadata:
+    architecture: ArchitectureConfig = ArchitectureConfig()
+    inputs: InputSpec = InputSpec()
+    output: OutputSpec = OutputSpec()
+    tile: TileSpec = TileSpec()
+    name: str = "sar-colorizer"
+    description: str = ""
+    training: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    def to_dict(self) -> dict:
+        return {
+            "format_version": self.format_version,
+            "name": self.name,
+            "description": self.description,
+            "architecture": self.architecture.to_dict(),
+            "inputs": {
+                "bands": list(self.inputs.bands),
+                "availability_channels": self.inputs.availability_channels,
+                "units": self.inputs.units,
+                "normalisation": {**asdict(self.inputs.normalisation),
+                                  "clip": list(self.inputs.normalisation.clip)},
+            },
+            "output": {**asdict(self.output), "bands": list(self.output.bands)},
+            "tile": asdict(self.tile),
+            "training": self.training,
+            "metrics": self.metrics,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelMetadata":
+        version = d.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ModelFileError(
+                f"model file format_version {version!r} is not supported by this version of "
+                f"SAR Colorizer (it reads format_version {FORMAT_VERSION}); update the plugin "
+                "or re-export the model"
+            )
+        try:
+            inputs = d["inputs"]
+            bands = tuple(str(b).upper() for b in inputs["bands"])
+            unknown = [b for b in bands if b not in KNOWN_BANDS]
+            if unknown or not bands:
+                raise ModelFileError(f"model input bands {list(bands)} are not a subset of {list(KNOWN_BANDS)}")
+            out = d.get("output", {})
+            tile = d.get("tile", {})
+            meta = cls(
+                architecture=ArchitectureConfig.from_dict(d["architecture"]),
+                inputs=InputSpec(
+                    bands=bands,
+                    availability_channels=bool(inputs.get("availability_channels", False)),
+                    units=str(inputs.get("units", "dB")),
+                    normalisation=Normalisation.from_dict(inputs["normalisation"]),
+                ),
+                output=OutputSpec(
+                    bands=tuple(out.get("bands", ("R", "G", "B"))),
+                    scale=float(out.get("scale", 255.0)),
+                    offset=float(out.get("offset", 0.0)),
+                    target_stretch=str(out.get("target_stretch", "")),
+                ),
+                tile=TileSpec(size=int(tile.get("size", 256)), overlap=int(tile.get("overlap", 64))),
+                name=str(d.get("name", "sar-colorizer")),
+                description=str(d.get("description", "")),
+                training=dict(d.get("training", {})),
+                metrics=dict(d.get("metrics", {})),
+            )
+        except ModelFileError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"model metadata is incomplete or malformed: {exc!r}") from exc
+        if meta.architecture.in_channels != meta.inputs.channels:
+            raise ModelFileError(
+                f"model metadata is inconsistent: the network takes {meta.architecture.in_channels} "
+                f"channels but the inputs section describes {meta.inputs.channels}"
+            )
+        return meta
+
+
+@dataclass
+class LoadedModel:
+    path: Path
+    metadata: ModelMetadata
+    state_dict: dict  # name -> torch.Tensor
+
+    def build(self):
+        """A RobustUNet in eval mode with these weights (needs torch)."""
+        from .model import RobustUNet
+
+        net = RobustUNet(self.metadata.architecture)
+        try:
+            net.load_state_dict(self.state_dict, strict=True)
+        except RuntimeError as exc:
+            raise ModelFileError(f"{self.path}: weights do not match the architecture in its metadata: {exc}") from exc
+        return net.eval()
+
+
+def save_model_file(path: str | os.PathLike, model, metadata: ModelMetadata) -> Path:
+    """Write weights + metadata atomically (temp name, then rename)."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tmp = path.with_name(path.name + ".partial")
+    save_file(tensors, str(tmp), metadata={METADATA_KEY: metadata.to_json()})
+    os.replace(tmp, path)
+    return path
+
+
+def read_metadata(path: str | os.PathLike) -> ModelMetadata:
+    """Only the metadata (cheap: reads the header), e.g. for QGIS help text."""
+    return _open(path, load_tensors=False).metadata
+
+
+def load_model_file(path: str | os.PathLike) -> LoadedModel:
+    return _open(path, load_tensors=True)
+
+
+def _open(path: str | os.PathLike, load_tensors: bool) -> LoadedModel:
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"model file not found: {path}")
+    try:
+        from safetensors import SafetensorError, safe_open
+    except ImportError as exc:  # pragma: no cover - set-up problem
+        raise ModelFileError("the 'safetensors' package is missing; install the plugin's dependencies") from exc
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            header = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()} if load_tensors else {}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise ModelFileError(
+            f"{path} is not a readable SAR Colorizer model file (expected a safetensors file "
+            f"with weights and metadata; it may be corrupt or truncated): {exc}"
+        ) from exc
+    if METADATA_KEY not in header:
+        raise ModelFileError(f"{path} is a safetensors file but holds no SAR Colorizer metadata")
+    try:
+        raw = json.loads(header[METADATA_KEY])
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{path}: model metadata is not valid JSON: {exc}") from exc
+    return LoadedModel(path=path, metadata=ModelMetadata.from_dict(raw), state_dict=tensors)

@@ -1,0 +1,47 @@
+"""Parameters and results of one colorize run, shared by the CLI, QGIS and the demo."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+BACKENDS = ("auto", "torch", "onnx")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class ColorizeOptions:
+    model_path: Optional[Path] = None          # None: the bundled model
+    bands: Optional[dict[str, int]] = None     # {"VV": 1, "VH": 2} (1-based); None: detect
+    units: str = "auto"                        # auto | db | linear | dn
+    tile_size: Optional[int] = None            # None: the model's own
+    overlap: Optional[int] = None              # None: the model's own
+    backend: str = "auto"
+    device: str = "auto"
+    batch_size: int = 4
+    overwrite: bool = False
+    threads: Optional[int] = None              # None: all cores
+
+
+@dataclass
+class ColorizeResult:
+    output_path: Path
+    width: int
+    height: int
+    seconds: float
+    backend: str
+    device: str
+    bands_used: dict[str, int]
+    units: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def megapixels_per_second(self) -> float:
+        return self.width * self.height / 1e6 / max(self.seconds, 1e-9)
+
+    def summary(self) -> str:
+        return (
+            f"{self.output_path}: {self.width} x {self.height} px "
+            f"({self.width * self.height / 1e6:.2f} MP) in {self.seconds:.1f} s, "
+            f"{self.megapixels_per_second:.2f} MP/s, backend {self.backend} on {self.device}"
+        )
