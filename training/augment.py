@@ -1,0 +1,35 @@
+"""Augmentations applied identically to SAR input and optical target (the shift is applied in the
+tile sampler, which cuts the target window a few pixels off the SAR window)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    flips: bool = True           # random horizontal / vertical flips and 90-degree rotations
+    max_shift: int = 2           # target window offset from the SAR window, -max..+max px each axis
+    band_dropout: float = 0.5    # dual-pol pairs: probability of hiding one band (VV-only or VH-only input)
+
+    def drop_bands(self, pair, rng: np.random.Generator) -> tuple[str, ...]:
+        """With availability channels, a dual-pol pair sometimes shows only one band, so the model
+        also learns to colour VV-only and VH-only inputs of the same places."""
+        if len(pair.bands) < 2 or self.band_dropout <= 0 or rng.random() >= self.band_dropout:
+            return ()
+        names = sorted(pair.bands)
+        return (names[int(rng.integers(len(names)))],)
+
+
+def augment_pair(x: np.ndarray, y: np.ndarray, valid: np.ndarray, rng: np.random.Generator,
+                 config: AugmentConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One of the 8 dihedral transforms, the same for input (C,H,W), target (3,H,W) and mask (H,W)."""
+    if config.flips:
+        k = int(rng.integers(4))
+        flip = bool(rng.integers(2))
+        x, y, valid = (np.rot90(a, k, axes=(-2, -1)) for a in (x, y, valid))
+        if flip:
+            x, y, valid = (a[..., ::-1] for a in (x, y, valid))
+    return (np.ascontiguousarray(x, dtype=np.float32), np.ascontiguousarray(y, dtype=np.float32),
+            np.ascontiguousarray(valid))

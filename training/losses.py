@@ -1,0 +1,49 @@
+"""Training losses: plain masked MSE (reference design) and a misalignment-tolerant MSE."""
+from __future__ import annotations
+
+import torch
+
+LOSSES = ("mse", "shift_mse")
+
+
+def masked_mse(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean squared error over valid pixels (valid: (N,H,W) bool or None)."""
+    err = (pred - target) ** 2
+    if valid is None:
+        return err.mean()
+    w = valid.unsqueeze(1).to(err.dtype)
+    return (err * w).sum() / (w.sum() * err.shape[1]).clamp_min(1.0)
+
+
+def shift_tolerant_mse(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor | None = None,
+                       max_shift: int = 2) -> torch.Tensor:
+    """Per image, the smallest MSE over integer shifts of the target by -max..+max px in x and y.
+
+    SAR and optical are never perfectly co-registered; a plain MSE then rewards blur. Taking the
+    best of a few small global shifts lets the network keep sharp edges where they are in the SAR.
+    The border of ``max_shift`` px is left out so that every shift compares the same pixels.
+    """
+    m = int(max_shift)
+    if m <= 0:
+        return masked_mse(pred, target, valid)
+    n, _, h, w = pred.shape
+    p = pred[:, :, m:h - m, m:w - m]
+    if valid is None:
+        valid = torch.ones((n, h, w), dtype=torch.bool, device=pred.device)
+    vp = valid[:, m:h - m, m:w - m]
+    losses = []
+    for dy in range(-m, m + 1):
+        for dx in range(-m, m + 1):
+            t = target[:, :, m + dy:h - m + dy, m + dx:w - m + dx]
+            v = (vp & valid[:, m + dy:h - m + dy, m + dx:w - m + dx]).unsqueeze(1).to(p.dtype)
+            err = ((p - t) ** 2 * v).sum(dim=(1, 2, 3)) / (v.sum(dim=(1, 2, 3)) * p.shape[1]).clamp_min(1.0)
+            losses.append(err)
+    return torch.stack(losses, dim=1).min(dim=1).values.mean()
+
+
+def make_loss(name: str, max_shift: int = 2):
+    if name == "mse":
+        return masked_mse
+    if name == "shift_mse":
+        return lambda pred, target, valid=None: shift_tolerant_mse(pred, target, valid, max_shift)
+    raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
