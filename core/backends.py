@@ -1,0 +1,146 @@
+"""Run the model on batches of tiles with torch or ONNX Runtime, from the same model file.
+
+`auto` prefers ONNX Runtime on the CPU (measured faster there: see benchmarks/backends.py) and
+torch on CUDA. An ONNX export beside the model file is used when its recorded source hash matches
+the model file; otherwise one is exported into a cache folder once (needs torch).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+from .errors import ModelFileError, SarColorizerError
+from .modelfile import ModelMetadata, load_model_file, read_metadata
+
+ORT_OPTIONAL = "onnxruntime is not installed (pip install onnxruntime) - use the torch backend"
+
+
+@dataclass
+class Backend:
+    name: str
+    device: str
+    metadata: ModelMetadata
+    run: Callable[[np.ndarray], np.ndarray]  # (N, C, H, W) float32 -> (N, 3, H, W) float32
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def _torch_cuda() -> bool:
+    if not _has("torch"):
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sar_colorizer"
+
+
+def torch_backend(model_path: Path, device: str, threads: Optional[int]) -> Backend:
+    if not _has("torch"):
+        raise SarColorizerError("the torch backend needs PyTorch, which is not installed in this Python")
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise SarColorizerError("--device cuda was asked for but PyTorch sees no CUDA GPU")
+    if threads:
+        torch.set_num_threads(threads)
+    loaded = load_model_file(model_path)
+    net = loaded.build().to(device)
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return net(torch.from_numpy(batch).to(device)).float().cpu().numpy()
+
+    return Backend("torch", device, loaded.metadata, run)
+
+
+def onnx_for(model_path: Path) -> Path:
+    """The ONNX export of a model file: the one beside it if current, else a cached export."""
+    from .onnx_export import SOURCE_KEY, export_onnx, file_sha256
+
+    digest = file_sha256(model_path)
+    beside = model_path.with_suffix(".onnx")
+    if beside.is_file() and _onnx_source(beside) == digest:
+        return beside
+    cached = cache_dir() / f"{digest}.onnx"
+    if cached.is_file():
+        return cached
+    if not _has("torch"):
+        raise SarColorizerError(
+            f"no current ONNX export of {model_path.name} was found and exporting one needs PyTorch")
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    return export_onnx(model_path, cached)
+
+
+def _onnx_source(path: Path) -> str:
+    import onnxruntime as ort
+
+    from .onnx_export import SOURCE_KEY
+
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return sess.get_modelmeta().custom_metadata_map.get(SOURCE_KEY, "")
+
+
+def onnx_backend(onnx_path: Path, device: str, threads: Optional[int]) -> Backend:
+    if not _has("onnxruntime"):
+        raise SarColorizerError(ORT_OPTIONAL)
+    import onnxruntime as ort
+
+    from .onnx_export import read_onnx_metadata
+
+    providers = ["CPUExecutionProvider"]
+    if device == "cuda":
+        if "CUDAExecutionProvider" not in ort.get_available_providers():
+            raise SarColorizerError("--device cuda with the onnx backend needs onnxruntime-gpu")
+        providers.insert(0, "CUDAExecutionProvider")
+    so = ort.SessionOptions()
+    if threads:
+        so.intra_op_num_threads = threads
+    try:
+        sess = ort.InferenceSession(str(onnx_path), so, providers=providers)
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise ModelFileError(f"{onnx_path} is not a readable ONNX model: {exc}") from exc
+    metadata, _ = read_onnx_metadata(sess)
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        return sess.run(["rgb"], {"sar": batch})[0]
+
+    return Backend("onnx", device, metadata, run)
+
+
+def load_backend(model_path: Path, backend: str = "auto", device: str = "auto",
+                 threads: Optional[int] = None) -> Backend:
+    """Pick and start a backend for a model file (.safetensors) or an ONNX export (.onnx)."""
+    model_path = Path(model_path)
+    if device == "auto":
+        device = "cuda" if _torch_cuda() else "cpu"
+    if model_path.suffix.lower() == ".onnx":
+        if backend == "torch":
+            raise SarColorizerError("an .onnx model runs on the onnx backend; give the .safetensors model file for torch")
+        if not model_path.is_file():
+            raise ModelFileError(f"model file not found: {model_path}")
+        return onnx_backend(model_path, device, threads)
+    read_metadata(model_path)  # clear error for a missing, corrupt or foreign file, before anything else
+    if backend == "auto":
+        backend = "onnx" if device == "cpu" and _has("onnxruntime") and (
+            _has("torch") or _onnx_beside(model_path)) else "torch"
+    if backend == "onnx":
+        return onnx_backend(onnx_for(model_path), device, threads)
+    if backend == "torch":
+        return torch_backend(model_path, device, threads)
+    raise SarColorizerError(f"unknown backend {backend!r}: use auto, torch or onnx")
+
+
+def _onnx_beside(model_path: Path) -> bool:
+    return model_path.with_suffix(".onnx").is_file()

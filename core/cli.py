@@ -1,0 +1,119 @@
+"""`sar-colorize`: colorize one scene, or a batch of scenes into a folder, without QGIS."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .errors import SarColorizerError
+from .options import BACKENDS, DEVICES, ColorizeOptions
+from .sar import UNITS
+
+EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def parse_bands(text: str) -> dict[str, int]:
+    """'VV=1,VH=2' -> {'VV': 1, 'VH': 2}."""
+    out: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        role, sep, number = part.partition("=")
+        role = role.strip().upper()
+        if not sep or role not in ("VV", "VH") or not number.strip().isdigit() or int(number) < 1:
+            raise argparse.ArgumentTypeError(f"bad band spec {part!r}: use e.g. VV=1 or VV=1,VH=2")
+        out[role] = int(number)
+    if not out:
+        raise argparse.ArgumentTypeError("empty band spec: use e.g. VV=1 or VV=1,VH=2")
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="sar-colorize",
+        description="Colorize Sentinel-1 SAR backscatter (VV, optionally VH; dB, linear or 8/16-bit) "
+                    "into a Sentinel-2-like true-colour RGB GeoTIFF aligned with the input.",
+        epilog="examples:\n  sar-colorize scene_vv.tif scene_rgb.tif\n"
+               "  sar-colorize a.tif b.tif c.tif --out-dir colorized/\n"
+               "  sar-colorize dualpol.tif out.tif --bands VV=1,VH=2 --backend onnx",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="INPUT OUTPUT, or with --out-dir: one or more inputs")
+    p.add_argument("--out-dir", type=Path, help="batch mode: write INPUT_NAME_rgb.tif for each input here")
+    p.add_argument("--model", type=Path, help="model file (.safetensors or .onnx); default: the bundled model")
+    p.add_argument("--bands", type=parse_bands, help="which input band is VV / VH, e.g. VV=1,VH=2 (default: detect)")
+    p.add_argument("--units", choices=UNITS, default="auto", help="input scaling (default: detect)")
+    p.add_argument("--tile-size", type=int, help="tile size in pixels (default: the model's)")
+    p.add_argument("--overlap", type=int, help="tile overlap in pixels (default: the model's)")
+    p.add_argument("--backend", choices=BACKENDS, default="auto")
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--batch-size", type=int, default=4, help="tiles per model call (default 4)")
+    p.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def jobs_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[tuple[Path, Path]]:
+    paths = [Path(p) for p in args.paths]
+    if args.out_dir is None:
+        if len(paths) != 2:
+            parser.error("give INPUT OUTPUT, or inputs with --out-dir DIR")
+        return [(paths[0], paths[1])]
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    return [(p, args.out_dir / f"{p.stem}_rgb.tif") for p in paths]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    from osgeo import gdal
+
+    from .pipeline import colorize
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    jobs = jobs_from_args(args, parser)
+    gdal.SetCacheMax(min(gdal.GetCacheMax(), 256 * 1024 * 1024))  # memory must not scale with the raster
+    options = ColorizeOptions(
+        model_path=args.model, bands=args.bands, units=args.units, tile_size=args.tile_size,
+        overlap=args.overlap, backend=args.backend, device=args.device,
+        batch_size=args.batch_size, overwrite=args.overwrite, threads=args.threads)
+    failures = 0
+    for src, dst in jobs:
+        try:
+            result = _run_one(src, dst, options, quiet=args.quiet)
+        except SarColorizerError as exc:
+            failures += 1
+            print(f"sar-colorize: error: {exc}", file=sys.stderr)
+            continue
+        except KeyboardInterrupt:
+            print(f"sar-colorize: interrupted: {dst} was not written", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        for w in result.warnings:
+            print(f"sar-colorize: warning: {w}", file=sys.stderr)
+        print(result.summary())
+    if len(jobs) > 1:
+        print(f"{len(jobs) - failures} of {len(jobs)} scenes colorized")
+    return EXIT_ERROR if failures else 0
+
+
+def _run_one(src: Path, dst: Path, options: ColorizeOptions, quiet: bool):
+    from tqdm import tqdm
+
+    from .pipeline import colorize
+
+    with tqdm(total=100, desc=src.name, unit="%", disable=quiet, leave=False,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}") as bar:
+        def progress(fraction: float) -> None:
+            bar.n = round(100 * fraction, 1)
+            bar.refresh()
+
+        def log(message: str) -> None:
+            if message.startswith("warning:"):
+                return  # printed once at the end
+            if not quiet:
+                bar.write(message)
+
+        return colorize(src, dst, options, progress=progress, log=log)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

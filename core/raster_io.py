@@ -1,0 +1,253 @@
+"""GDAL in and out: open and check a SAR raster, read strips, write the RGB GeoTIFF safely.
+
+The output is written under a hidden temporary name in the destination folder and renamed only
+when complete, so a failed or cancelled run never leaves a half-written file under the name the
+user asked for, and never touches an existing file unless overwriting was asked for.
+"""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+from osgeo import gdal
+
+from .errors import InputError, OutputError
+
+gdal.UseExceptions()
+
+STATS_SAMPLE_SIZE = 1024  # longest side of the decimated read used for scene statistics
+OUTPUT_BLOCK = 256
+_POL_RE = {pol: re.compile(rf"(?<![A-Z]){pol}(?![A-Z])") for pol in ("VV", "VH")}
+_FILENAME_VH = re.compile(r"(^|[_\-.])vh([_\-.]|$)", re.IGNORECASE)
+
+
+@dataclass
+class SarRaster:
+    """An opened input raster and what we know about it. Keep it alive while reading bands."""
+
+    path: Path
+    dataset: gdal.Dataset
+    bands: dict[str, int]  # band role -> 1-based band number
+    nodata: dict[str, Optional[float]]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def width(self) -> int:
+        return self.dataset.RasterXSize
+
+    @property
+    def height(self) -> int:
+        return self.dataset.RasterYSize
+
+    def dtype(self, role: str) -> np.dtype:
+        return _numpy_dtype(self.dataset.GetRasterBand(self.bands[role]).DataType)
+
+    def read(self, role: str, y0: int, rows: int, xsize: Optional[int] = None,
+             ysize: Optional[int] = None) -> np.ndarray:
+        """Rows [y0, y0+rows) of one band, full width; decimated when buffer sizes are given."""
+        band = self.dataset.GetRasterBand(self.bands[role])
+        return band.ReadAsArray(0, y0, self.width, rows, buf_xsize=xsize, buf_ysize=ysize)
+
+    def valid_mask(self, role: str, values: np.ndarray) -> np.ndarray:
+        ok = np.isfinite(values) if values.dtype.kind == "f" else np.ones(values.shape, bool)
+        nd = self.nodata[role]
+        if nd is not None and not np.isnan(nd):
+            ok &= values != nd
+        return ok
+
+    def release_cache(self) -> None:
+        """Drop the blocks GDAL cached while reading: memory must not grow with the raster."""
+        self.dataset.FlushCache()
+
+
+def _numpy_dtype(gdal_type: int) -> np.dtype:
+    from osgeo import gdal_array
+
+    return np.dtype(gdal_array.GDALTypeCodeToNumericTypeCode(gdal_type))
+
+
+def open_raster(path: str | os.PathLike) -> gdal.Dataset:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"input not found: {path}")
+    try:
+        ds = gdal.Open(str(path), gdal.GA_ReadOnly)
+    except RuntimeError as exc:
+        raise InputError(f"{path} is not a raster GDAL can read: {exc}") from exc
+    if ds is None:
+        raise InputError(f"{path} is not a raster GDAL can read")
+    if ds.RasterCount == 0:
+        raise InputError(f"{path} has no raster bands")
+    return ds
+
+
+def guess_band_roles(source: str | os.PathLike | gdal.Dataset) -> dict[str, int]:
+    """Which band is VV and which VH: band descriptions and metadata first, then conventions.
+
+    Conventions: one band is VV (VH if the file name says `_vh`), two bands are VV then VH (the
+    order of Sentinel-1 GRD dual-pol products and of SNAP/GEE exports). Anything else must be said.
+    """
+    ds = source if isinstance(source, gdal.Dataset) else open_raster(source)
+    found: dict[str, int] = {}
+    for i in range(1, ds.RasterCount + 1):
+        band = ds.GetRasterBand(i)
+        md = band.GetMetadata() or {}
+        text = " ".join([band.GetDescription() or "", md.get("POLARISATION", ""),
+                         md.get("POLARIZATION", ""), md.get("polarisation", ""),
+                         md.get("polarization", "")]).upper()
+        for pol, rx in _POL_RE.items():
+            if rx.search(text) and pol not in found:
+                found[pol] = i
+    if found:
+        return found
+    name = Path(ds.GetDescription() or "").name
+    if ds.RasterCount == 1:
+        return {"VH": 1} if _FILENAME_VH.search(Path(name).stem) else {"VV": 1}
+    if ds.RasterCount == 2:
+        return {"VV": 1, "VH": 2}
+    raise InputError(
+        f"{name or 'input'}: cannot tell which band is VV or VH: it has {ds.RasterCount} bands and "
+        "none is described as VV or VH (is it a Sentinel-1 backscatter raster?); "
+        "say which band is which, e.g. --bands VV=1,VH=2"
+    )
+
+
+def open_sar(path: str | os.PathLike, bands: Optional[dict[str, int]] = None) -> SarRaster:
+    ds = open_raster(path)
+    path = Path(path)
+    roles = dict(bands) if bands else guess_band_roles(ds)
+    for role, number in roles.items():
+        if role not in ("VV", "VH"):
+            raise InputError(f"unknown band role {role!r}: use VV and/or VH")
+        if not 1 <= int(number) <= ds.RasterCount:
+            raise InputError(f"{path}: band {number} for {role} does not exist (the raster has {ds.RasterCount} band(s))")
+    warnings = []
+    if not ds.GetProjection():
+        warnings.append(f"{path.name} has no coordinate reference system: the output copies its pixel grid "
+                        "but GIS software will not know where it lies")
+    nodata = {}
+    for role, number in roles.items():
+        nd = ds.GetRasterBand(int(number)).GetNoDataValue()
+        nodata[role] = None if nd is None else float(nd)
+    return SarRaster(path=path, dataset=ds, bands={r: int(n) for r, n in roles.items()},
+                     nodata=nodata, warnings=warnings)
+
+
+def read_scene_sample(sar: SarRaster, role: str) -> np.ndarray:
+    """A decimated (nearest) read of a whole band, NaN where invalid, for scene statistics."""
+    scale = max(sar.width, sar.height) / STATS_SAMPLE_SIZE
+    if scale > 1:
+        xs, ys = max(1, round(sar.width / scale)), max(1, round(sar.height / scale))
+        values = sar.read(role, 0, sar.height, xsize=xs, ysize=ys)
+    else:
+        values = sar.read(role, 0, sar.height)
+    ok = sar.valid_mask(role, values)
+    out = values.astype(np.float32)
+    out[~ok] = np.nan
+    sar.release_cache()
+    return out
+
+
+def overview_levels(width: int, height: int, smallest: int = OUTPUT_BLOCK) -> list[int]:
+    levels, f = [], 2
+    while max(width, height) / f >= smallest / 2 and max(width, height) > smallest:
+        levels.append(f)
+        f *= 2
+    return levels
+
+
+class RgbGeoTiffWriter:
+    """Writes RGB Byte + an internal mask, tiled and compressed, block row by block row."""
+
+    def __init__(self, path: str | os.PathLike, width: int, height: int,
+                 geotransform, projection: str, overwrite: bool = False):
+        self.path = Path(path).absolute()
+        folder = self.path.parent
+        if self.path.exists() and not overwrite:
+            raise OutputError(f"output exists: {self.path} (choose another name or allow overwriting)")
+        if self.path.is_dir():
+            raise OutputError(f"output is a folder: {self.path}")
+        if not folder.is_dir():
+            raise OutputError(f"output folder does not exist: {folder}")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise OutputError(f"output folder is not writable: {folder}")
+        self.width, self.height = width, height
+        self.tmp = folder / f".{self.path.stem}.partial-{uuid.uuid4().hex[:8]}.tif"
+        options = ["TILED=YES", f"BLOCKXSIZE={OUTPUT_BLOCK}", f"BLOCKYSIZE={OUTPUT_BLOCK}",
+                   "COMPRESS=DEFLATE", "PREDICTOR=2", "PHOTOMETRIC=RGB", "INTERLEAVE=PIXEL",
+                   "BIGTIFF=IF_SAFER"]
+        try:
+            gdal.SetConfigOption("GDAL_TIFF_INTERNAL_MASK", "YES")
+            self.ds = gdal.GetDriverByName("GTiff").Create(str(self.tmp), width, height, 3, gdal.GDT_Byte, options)
+            if geotransform is not None:
+                self.ds.SetGeoTransform(geotransform)
+            if projection:
+                self.ds.SetProjection(projection)
+            for i, ci in enumerate((gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand), start=1):
+                self.ds.GetRasterBand(i).SetColorInterpretation(ci)
+            self.ds.CreateMaskBand(gdal.GMF_PER_DATASET)
+        except RuntimeError as exc:
+            self.abort()
+            raise OutputError(f"cannot create {self.path}: {exc}") from exc
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []
+        self._pending_rows = 0
+        self._next_row = 0
+
+    def write_rows(self, rgb: np.ndarray, valid: np.ndarray) -> None:
+        """Append the next rows: rgb (3, n, width) uint8, valid (n, width) bool.
+
+        Rows are held back until whole block rows can be written, so that no compressed block
+        is written twice and GDAL's cache can be emptied after each block row.
+        """
+        self._pending.append((rgb, valid))
+        self._pending_rows += rgb.shape[1]
+        end = self._next_row + self._pending_rows
+        if end == self.height:
+            self._flush(self._pending_rows)
+        elif self._pending_rows >= OUTPUT_BLOCK:
+            self._flush(self._pending_rows - self._pending_rows % OUTPUT_BLOCK)
+
+    def _flush(self, rows: int) -> None:
+        rgb = np.concatenate([p[0] for p in self._pending], axis=1)
+        valid = np.concatenate([p[1] for p in self._pending], axis=0)
+        y0 = self._next_row
+        for i in range(3):
+            self.ds.GetRasterBand(i + 1).WriteArray(rgb[i, :rows], 0, y0)
+        self.ds.GetRasterBand(1).GetMaskBand().WriteArray(valid[:rows].astype(np.uint8) * 255, 0, y0)
+        self.ds.FlushCache()
+        self._pending = [(rgb[:, rows:], valid[rows:])] if rows < rgb.shape[1] else []
+        self._pending_rows -= rows
+        self._next_row += rows
+
+    def commit(self) -> Path:
+        """Build overviews, close, and move the file to its final name."""
+        if self._next_row != self.height:
+            raise RuntimeError(f"writer got {self._next_row} of {self.height} rows")
+        levels = overview_levels(self.width, self.height)
+        try:
+            if levels:
+                gdal.SetConfigOption("COMPRESS_OVERVIEW", "DEFLATE")
+                self.ds.BuildOverviews("AVERAGE", levels)
+            self.ds.FlushCache()
+            self.ds = None
+            os.replace(self.tmp, self.path)
+        except (RuntimeError, OSError) as exc:
+            self.abort()
+            raise OutputError(f"cannot write {self.path}: {exc}") from exc
+        finally:
+            gdal.SetConfigOption("COMPRESS_OVERVIEW", None)
+        return self.path
+
+    def abort(self) -> None:
+        """Forget everything written: the temporary file goes, the requested name is untouched."""
+        self.ds = None
+        for p in (self.tmp, Path(str(self.tmp) + ".msk"), Path(str(self.tmp) + ".aux.xml")):
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
