@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 
 from .errors import ModelFileError
@@ -35,7 +36,9 @@ def export_onnx(model_path: str | os.PathLike, onnx_path: str | os.PathLike) -> 
     dummy = torch.zeros(1, loaded.metadata.architecture.in_channels, size, size)
     onnx_path = Path(onnx_path)
     tmp = onnx_path.with_name(onnx_path.name + ".partial")
-    with torch.inference_mode():
+    with torch.inference_mode(), warnings.catch_warnings():
+        # the TorchScript exporter is the one that handles grid_sample at opset 17 without onnxscript
+        warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(
             net, (dummy,), str(tmp), input_names=["sar"], output_names=["rgb"],
             dynamic_axes={"sar": {0: "batch", 2: "height", 3: "width"},

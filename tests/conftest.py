@@ -1,0 +1,52 @@
+"""Fixtures shared by all test folders: the real data folder and small model files."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real Sentinel-1/2 data not found at {SHARED_DATA} (only in the development workspace)")
+    return SHARED_DATA
+
+
+def make_model_file(path: Path, bands=("VV",), availability=False, base=4, depth=2,
+                    tile=64, overlap=16, constant=None, seed=0) -> Path:
+    """A small random-weight model file; with ``constant`` (r, g, b in 0..1) it outputs that colour."""
+    import torch
+
+    from sar_colorizer.core.model import ArchitectureConfig, RobustUNet
+    from sar_colorizer.core.modelfile import InputSpec, ModelMetadata, TileSpec, save_model_file
+
+    torch.manual_seed(seed)
+    spec = InputSpec(bands=tuple(bands), availability_channels=availability)
+    cfg = ArchitectureConfig(in_channels=spec.channels, base_channels=base, depth=depth)
+    net = RobustUNet(cfg).eval()
+    if constant is not None:
+        with torch.no_grad():
+            net.head.weight.zero_()
+            c = torch.tensor(constant, dtype=torch.float32).clamp(1e-4, 1 - 1e-4)
+            net.head.bias.copy_(torch.log(c / (1 - c)))
+    meta = ModelMetadata(architecture=cfg, inputs=spec, tile=TileSpec(tile, overlap), name="test-model",
+                         description="random weights, for tests only")
+    return save_model_file(path, net, meta)
+
+
+@pytest.fixture
+def model_file(tmp_path) -> Path:
+    return make_model_file(tmp_path / "vv.safetensors")
+
+
+@pytest.fixture
+def model_factory(tmp_path):
+    """Call with a file name and make_model_file's keywords; files land in tmp_path."""
+    def make(name: str = "model.safetensors", **kwargs) -> Path:
+        return make_model_file(tmp_path / name, **kwargs)
+
+    return make
