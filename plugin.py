@@ -1,0 +1,108 @@
+"""The QGIS desktop side: Processing provider, a right-click action on raster layers, a Raster menu
+entry and a toolbar button, all opening the "Colorize SAR" dialog. Everything added in initGui is
+removed in unload, so the plugin can be reloaded (Plugin Reloader) without leaving anything behind.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from qgis.core import QgsApplication, QgsMapLayer, QgsRasterLayer
+from qgis.PyQt.QtWidgets import QAction
+
+from .processing_provider.colorize_algorithm import raster_file_path
+from .processing_provider.provider import SarColorizerProvider
+from .ui.icons import plugin_icon
+
+ALGORITHM_ID = "sarcolorizer:colorizesar"
+MENU_NAME = "SAR Colorizer"
+ACTION_TEXT = "Colorize SAR…"
+
+
+def raster_layer_type():
+    """QgsMapLayerType.RasterLayer (QGIS 3.22..3.28) or Qgis.LayerType.Raster (newer)."""
+    try:
+        from qgis.core import Qgis
+
+        return Qgis.LayerType.Raster
+    except AttributeError:
+        from qgis.core import QgsMapLayerType
+
+        return QgsMapLayerType.RasterLayer
+
+
+def dialog_parameters(layer: Optional[QgsMapLayer]) -> dict:
+    """Initial dialog values for `layer`: INPUT, and VV/VH bands guessed from its band names."""
+    if not isinstance(layer, QgsRasterLayer) or not layer.isValid():
+        return {}
+    params: dict = {"INPUT": layer}
+    path = raster_file_path(layer)
+    if path is None:
+        return params
+    try:
+        from .core.raster_io import guess_band_roles
+
+        roles = guess_band_roles(path)
+    except Exception:  # noqa: BLE001 - a guess only: the dialog then shows empty (= detect) bands
+        return params
+    for role, key in (("VV", "VV_BAND"), ("VH", "VH_BAND")):
+        if roles.get(role):
+            params[key] = int(roles[role])
+    return params
+
+
+class SarColorizerPlugin:
+    def __init__(self, iface):
+        self.iface = iface
+        self.provider: Optional[SarColorizerProvider] = None
+        self.layer_action: Optional[QAction] = None
+        self.menu_action: Optional[QAction] = None
+
+    # Processing only (also what qgis_process calls) ----------------------------------------
+    def initProcessing(self) -> None:  # noqa: N802
+        if self.provider is None:
+            self.provider = SarColorizerProvider()
+            QgsApplication.processingRegistry().addProvider(self.provider)
+
+    # Desktop -------------------------------------------------------------------------------
+    def initGui(self) -> None:  # noqa: N802
+        self.initProcessing()
+        window = self.iface.mainWindow()
+
+        self.layer_action = QAction(plugin_icon(), ACTION_TEXT, window)
+        self.layer_action.setObjectName("sar_colorizer_layer_action")
+        self.layer_action.setToolTip("Colorize this Sentinel-1 layer into a Sentinel-2-like RGB image")
+        self.layer_action.triggered.connect(self.colorize_active_layer)
+        self.iface.addCustomActionForLayerType(self.layer_action, "", raster_layer_type(), True)
+
+        self.menu_action = QAction(plugin_icon(), ACTION_TEXT, window)
+        self.menu_action.setObjectName("sar_colorizer_menu_action")
+        self.menu_action.setToolTip("Colorize a Sentinel-1 SAR raster into a Sentinel-2-like RGB image")
+        self.menu_action.triggered.connect(self.colorize_active_layer)
+        self.iface.addPluginToRasterMenu(MENU_NAME, self.menu_action)
+        self.iface.addToolBarIcon(self.menu_action)
+
+    def unload(self) -> None:
+        if self.layer_action is not None:
+            self.iface.removeCustomActionForLayerType(self.layer_action)
+            _dispose(self.layer_action)
+            self.layer_action = None
+        if self.menu_action is not None:
+            self.iface.removePluginRasterMenu(MENU_NAME, self.menu_action)
+            self.iface.removeToolBarIcon(self.menu_action)
+            _dispose(self.menu_action)
+            self.menu_action = None
+        if self.provider is not None:
+            QgsApplication.processingRegistry().removeProvider(self.provider)
+            self.provider = None
+
+    def colorize_active_layer(self) -> None:
+        """Open the algorithm dialog for the layer that was right-clicked (the active layer)."""
+        import processing  # QGIS's Processing plugin: loaded by the time a user clicks
+
+        processing.execAlgorithmDialog(ALGORITHM_ID, dialog_parameters(self.iface.activeLayer()))
+
+
+def _dispose(action: QAction) -> None:
+    action.triggered.disconnect()
+    action.setParent(None)
+    action.deleteLater()

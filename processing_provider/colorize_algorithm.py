@@ -1,0 +1,372 @@
+"""The Processing algorithm "Colorize SAR" (sarcolorizer:colorizesar).
+
+A thin adapter: it turns Processing parameters into `core.options.ColorizeOptions`, calls
+`core.pipeline.colorize` and maps its callbacks and errors onto Processing's feedback and
+exceptions. torch and the pipeline are imported only when the algorithm runs.
+"""
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from typing import Any, Optional
+
+from qgis.core import (
+    QgsContrastEnhancement,
+    QgsMapLayer,
+    QgsMultiBandColorRenderer,
+    QgsVectorLayer,
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingParameterBand,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingUtils,
+    QgsProviderRegistry,
+    QgsRasterLayer,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+
+from .. import deps
+from .model_info import DEFAULT_MODEL_PATH, describe_model
+
+# Same order as core.options.BACKENDS / DEVICES (a test checks it); copied so that building the
+# dialog does not import anything heavy.
+BACKENDS = ("auto", "torch", "onnx")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("ColorizeSarAlgorithm", text)
+
+
+class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
+    INPUT = "INPUT"
+    VV_BAND = "VV_BAND"
+    VH_BAND = "VH_BAND"
+    MODEL = "MODEL"
+    TILE_SIZE = "TILE_SIZE"
+    OVERLAP = "OVERLAP"
+    BACKEND = "BACKEND"
+    DEVICE = "DEVICE"
+    OUTPUT = "OUTPUT"
+
+    # --- identity -------------------------------------------------------------------------
+    def name(self) -> str:
+        return "colorizesar"
+
+    def displayName(self) -> str:  # noqa: N802
+        return tr("Colorize SAR")
+
+    def group(self) -> str:
+        return ""
+
+    def groupId(self) -> str:  # noqa: N802
+        return ""
+
+    def tags(self):
+        return ["sar", "sentinel-1", "sentinel-2", "colorize", "colorise", "rgb", "u-net",
+                "deep learning", "backscatter", "radar", "optical"]
+
+    def createInstance(self):  # noqa: N802
+        return ColorizeSarAlgorithm()
+
+    def shortDescription(self) -> str:  # noqa: N802
+        return tr("Turns Sentinel-1 SAR backscatter into a Sentinel-2-like true-colour RGB image.")
+
+    def shortHelpString(self) -> str:  # noqa: N802
+        return help_html()
+
+    def icon(self):
+        from ..ui.icons import plugin_icon
+
+        return plugin_icon()
+
+    # --- parameters -----------------------------------------------------------------------
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.INPUT, tr("Sentinel-1 SAR raster (VV, optionally VH; dB or linear)")))
+        self.addParameter(QgsProcessingParameterBand(
+            self.VV_BAND, tr("VV band (empty: detect from band names, else band 1)"),
+            None, self.INPUT, optional=True))
+        self.addParameter(QgsProcessingParameterBand(
+            self.VH_BAND, tr("VH band (empty: detect; set VV alone to use VV only)"),
+            None, self.INPUT, optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            self.MODEL, tr("Model file"), QgsProcessingParameterFile.File, "",
+            str(DEFAULT_MODEL_PATH), False,
+            tr("SAR Colorizer model (*.safetensors *.onnx);;All files (*.*)")))
+        advanced = [
+            QgsProcessingParameterNumber(
+                self.TILE_SIZE, tr("Tile size in pixels (0: the model's own)"),
+                QgsProcessingParameterNumber.Integer, 0, False, 0, 8192),
+            QgsProcessingParameterNumber(
+                self.OVERLAP, tr("Tile overlap in pixels (0: the model's own)"),
+                QgsProcessingParameterNumber.Integer, 0, False, 0, 4096),
+            QgsProcessingParameterEnum(
+                self.BACKEND, tr("Backend"), list(BACKENDS), False, 0),
+            QgsProcessingParameterEnum(
+                self.DEVICE, tr("Device"), list(DEVICES), False, 0),
+        ]
+        for param in advanced:
+            param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(param)
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            self.OUTPUT, tr("Colorized RGB (GeoTIFF)")))
+
+    # --- checks before running ------------------------------------------------------------
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        value = parameters.get(self.INPUT)
+        if isinstance(value, str) and value:
+            found = QgsProcessingUtils.mapLayerFromString(value, context)
+            if found is None and Path(value).is_file():
+                return False, tr("INPUT is not a raster GDAL can read: {}").format(value)
+            if found is None and (os.sep in value or "/" in value):
+                return False, tr("INPUT file not found: {}").format(value)
+            value = found or value
+        if isinstance(value, QgsMapLayer) and not isinstance(value, QgsRasterLayer):
+            return False, tr("INPUT must be a raster layer (a Sentinel-1 SAR image); '{}' is a {} layer").format(
+                value.name(), _layer_kind(value))
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        try:
+            self._gather(parameters, context)
+        except QgsProcessingException as exc:
+            return False, str(exc)
+        missing = deps.missing_required()
+        if missing:
+            return False, deps.missing_message(missing)
+        return True, ""
+
+    def _gather(self, parameters, context) -> dict[str, Any]:
+        """Validated inputs as plain Python values; raises QgsProcessingException with the reason."""
+        layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
+        if layer is None or not layer.isValid():
+            raise QgsProcessingException(
+                tr("INPUT is not a raster layer GDAL can read: {}").format(_describe_value(parameters.get(self.INPUT))))
+        path = raster_file_path(layer)
+        if path is None:
+            raise QgsProcessingException(
+                tr("INPUT must be a raster file (GeoTIFF or another GDAL format); layer '{}' comes "
+                   "from the '{}' provider. Save it as a GeoTIFF first (Export > Save As...).")
+                .format(layer.name(), layer.providerType()))
+
+        band_count = layer.bandCount()
+        bands: dict[str, int] = {}
+        for key, role in ((self.VV_BAND, "VV"), (self.VH_BAND, "VH")):
+            if parameters.get(key) in (None, "", -1):
+                continue
+            number = self.parameterAsInt(parameters, key, context)
+            if number < 1 or number > band_count:
+                raise QgsProcessingException(
+                    tr("{} band {} does not exist: '{}' has {} band(s)").format(role, number, layer.name(), band_count))
+            bands[role] = number
+        if len(bands) == 2 and bands["VV"] == bands["VH"]:
+            raise QgsProcessingException(tr("VV and VH cannot both be band {}").format(bands["VV"]))
+        if not bands:
+            _check_bands_can_be_detected(path)
+
+        model_text = self.parameterAsFile(parameters, self.MODEL, context) or str(DEFAULT_MODEL_PATH)
+        model_path = Path(model_text)
+        if not model_path.is_file():
+            if model_path == DEFAULT_MODEL_PATH:
+                raise QgsProcessingException(
+                    tr("No model is installed at {}: choose a SAR Colorizer model file in 'Model file' "
+                       "(MODEL=...), or install a plugin package that bundles the trained model.").format(model_path))
+            raise QgsProcessingException(tr("Model file not found: {}").format(model_path))
+
+        tile = self.parameterAsInt(parameters, self.TILE_SIZE, context)
+        overlap = self.parameterAsInt(parameters, self.OVERLAP, context)
+        if tile and overlap and overlap * 2 >= tile:
+            raise QgsProcessingException(
+                tr("Tile overlap ({} px) must be less than half the tile size ({} px)").format(overlap, tile))
+
+        return {
+            "layer": layer,
+            "input_path": path,
+            "bands": bands or None,
+            "model_path": model_path,
+            "tile_size": tile or None,
+            "overlap": overlap or None,
+            "backend": BACKENDS[self.parameterAsEnum(parameters, self.BACKEND, context)],
+            "device": DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
+        }
+
+    # --- the run --------------------------------------------------------------------------
+    def processAlgorithm(self, parameters, context: QgsProcessingContext, feedback: QgsProcessingFeedback):  # noqa: N802
+        feedback = feedback or QgsProcessingFeedback()
+        values = self._gather(parameters, context)
+        output_path = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        if not output_path:
+            raise QgsProcessingException(tr("No output file given (OUTPUT)"))
+        if not output_path.lower().endswith((".tif", ".tiff")):
+            raise QgsProcessingException(
+                tr("The output must be a GeoTIFF (.tif), not {}").format(Path(output_path).name))
+
+        colorize, ColorizeOptions, SarColorizerError, Cancelled = _import_pipeline()
+        options = ColorizeOptions(
+            model_path=values["model_path"],
+            bands=values["bands"],
+            tile_size=values["tile_size"],
+            overlap=values["overlap"],
+            backend=values["backend"],
+            device=values["device"],
+            overwrite=True,  # the file dialog (or the batch table) already asked
+        )
+        feedback.pushInfo(tr("Input: {}").format(values["input_path"]))
+        try:
+            result = colorize(
+                values["input_path"], output_path, options,
+                progress=lambda fraction: feedback.setProgress(100.0 * fraction),
+                is_cancelled=feedback.isCanceled,
+                log=feedback.pushInfo,
+            )
+        except Cancelled as exc:
+            raise QgsProcessingException(tr("Cancelled: nothing was written ({})").format(exc)) from None
+        except SarColorizerError as exc:
+            raise QgsProcessingException(str(exc)) from None
+        except ImportError as exc:
+            raise QgsProcessingException(deps.import_failure_message(exc.name or str(exc), exc)) from None
+        for warning in getattr(result, "warnings", []) or []:
+            feedback.reportError(warning, fatalError=False)
+        feedback.pushInfo(result.summary())
+
+        if context.willLoadLayerOnCompletion(output_path):
+            details = context.layerToLoadOnCompletionDetails(output_path)
+            details.name = colorized_layer_name(values["layer"].name())
+            if hasattr(details, "forceName"):
+                details.forceName = True
+            details.setPostProcessor(RgbLayerPostProcessor.create(details.name))
+        return {self.OUTPUT: output_path}
+
+
+def _import_pipeline():
+    """Import torch and the pipeline now; a missing package becomes the install instructions."""
+    missing = deps.missing_required()
+    if missing:
+        raise QgsProcessingException(deps.missing_message(missing))
+    for module in ("torch", "safetensors"):
+        try:
+            __import__(module)
+        except Exception as exc:  # ImportError, or OSError for a DLL that does not load
+            raise QgsProcessingException(deps.import_failure_message(module, exc)) from None
+    from ..core.errors import Cancelled, SarColorizerError
+    from ..core.options import ColorizeOptions
+    from ..core.pipeline import colorize
+
+    return colorize, ColorizeOptions, SarColorizerError, Cancelled
+
+
+def _check_bands_can_be_detected(path: str) -> None:
+    """Refuse early (before any model is loaded) a raster whose VV/VH bands cannot be told."""
+    try:
+        from ..core.errors import SarColorizerError
+        from ..core.raster_io import guess_band_roles
+    except ImportError:  # numpy/GDAL problems surface, with the install command, when it runs
+        return
+    try:
+        guess_band_roles(path)
+    except SarColorizerError as exc:
+        raise QgsProcessingException(
+            f"{exc}. In QGIS: set 'VV band' (VV_BAND=) and, if present, 'VH band' (VH_BAND=).") from None
+
+
+def raster_file_path(layer: QgsRasterLayer) -> Optional[str]:
+    """The GDAL dataset name behind a raster layer, or None when it is not a GDAL file layer."""
+    if layer.providerType() != "gdal":
+        return None
+    parts = QgsProviderRegistry.instance().decodeUri("gdal", layer.source())
+    path = parts.get("path") or layer.source()
+    if parts.get("layerName"):  # e.g. a GeoPackage raster table: GDAL needs the full source
+        return layer.source()
+    return path
+
+
+def colorized_layer_name(input_name: str) -> str:
+    return f"{input_name} (colorized)"
+
+
+def help_html(model_path: Optional[Path] = None) -> str:
+    parts = [
+        "<p>Turns Sentinel-1 SAR backscatter into a Sentinel-2-like true-colour RGB image with a "
+        "U-Net whose decoder re-aligns its skip connections (robust to the small SAR/optical "
+        "misregistration it was trained with). The result is a plausible <i>picture</i> for "
+        "interpretation, not a measurement: colours are learnt from a few regions and seasons.</p>",
+        "<p><b>Input</b>: a Sentinel-1 GRD backscatter raster (calibrated sigma0 or gamma0, "
+        "terrain-corrected, any CRS), VV and optionally VH, in dB or linear power (detected "
+        "automatically). Leave the band fields empty to detect VV/VH from the band names (else band "
+        "1 = VV, band 2 = VH); set only VV to use VV alone. Nodata pixels stay transparent.</p>",
+        "<p><b>Output</b>: a GeoTIFF with 3 byte bands (R, G, B) and a nodata mask, with the same "
+        "size, extent and CRS as the input, added to the project as "
+        "<i>&lt;input name&gt; (colorized)</i>.</p>",
+        "<p><b>Advanced</b>: tile size and overlap (0 = the model's own), backend (torch, or onnx "
+        "with onnxruntime) and device (cuda needs a CUDA build of torch).</p>",
+        describe_model(model_path),
+    ]
+    missing = deps.missing_required()
+    if missing:
+        parts.append("<p><b>Cannot run yet</b>: " + html.escape(deps.missing_message(missing)).replace("\n", "<br>")
+                     + "</p>")
+    return "".join(parts)
+
+
+def _layer_kind(layer: QgsMapLayer) -> str:
+    if isinstance(layer, QgsVectorLayer):
+        return "vector"
+    return type(layer).__name__.replace("Qgs", "").replace("Layer", "").lower() or "non-raster"
+
+
+def _describe_value(value) -> str:
+    if isinstance(value, QgsRasterLayer):
+        return value.source()
+    if hasattr(value, "source") and callable(value.source):
+        return f"{value.name()} ({value.source()})"
+    return str(value)
+
+
+class RgbLayerPostProcessor(QgsProcessingLayerPostProcessorInterface):
+    """Names the loaded result and shows bands 1/2/3 as R/G/B without a contrast stretch.
+
+    Processing keeps only a raw pointer to a post-processor, so instances live in a class
+    attribute; a batch of runs may be waiting to load, hence a (bounded) list.
+    """
+
+    instances: list = []
+
+    def __init__(self, layer_name: str):
+        super().__init__()
+        self.layer_name = layer_name
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
+        if not isinstance(layer, QgsRasterLayer) or not layer.isValid():
+            return
+        layer.setName(self.layer_name)
+        apply_rgb_renderer(layer)
+
+    @staticmethod
+    def create(layer_name: str) -> "RgbLayerPostProcessor":
+        processor = RgbLayerPostProcessor(layer_name)
+        RgbLayerPostProcessor.instances = RgbLayerPostProcessor.instances[-255:] + [processor]
+        return processor
+
+
+def apply_rgb_renderer(layer: QgsRasterLayer) -> None:
+    """Bands 1, 2, 3 as red, green, blue, byte values shown as they are (no stretch)."""
+    renderer = QgsMultiBandColorRenderer(layer.dataProvider(), 1, 2, 3)
+    for setter in (renderer.setRedContrastEnhancement, renderer.setGreenContrastEnhancement,
+                   renderer.setBlueContrastEnhancement):
+        enhancement = QgsContrastEnhancement(layer.dataProvider().dataType(1))
+        enhancement.setContrastEnhancementAlgorithm(QgsContrastEnhancement.NoEnhancement)
+        enhancement.setMinimumValue(0)
+        enhancement.setMaximumValue(255)
+        setter(enhancement)
+    layer.setRenderer(renderer)
+    layer.triggerRepaint()

@@ -1,0 +1,61 @@
+"""What the Processing dialog says about the model: read from the model file's own metadata.
+
+Kept apart from the algorithm so the help text can be tested on its own and so that reading the
+metadata (which imports core.modelfile, and with it torch) only happens when the help is shown.
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Optional
+
+# Same place as core.modelfile.DEFAULT_MODEL_PATH (a test checks they agree); computed here so that
+# building the Processing parameters at QGIS start-up does not import core.modelfile and torch.
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "sar_colorizer.safetensors"
+
+
+def describe_model(path: Optional[Path] = None) -> str:
+    """An HTML paragraph saying which model this is and what it was trained on."""
+    path = Path(path) if path else DEFAULT_MODEL_PATH
+    if not path.is_file():
+        return (
+            f"<p><b>No model is installed</b> at <code>{html.escape(str(path))}</code>. "
+            "Choose a SAR Colorizer model file (<code>.safetensors</code>) in <i>Model file</i>, "
+            "or reinstall the plugin from a package that bundles the trained model.</p>"
+        )
+    try:
+        from ..core.modelfile import read_metadata
+
+        meta = read_metadata(path)
+    except ImportError as exc:
+        return (f"<p>Model file: <code>{html.escape(str(path))}</code> (its description cannot be read "
+                f"until the missing Python packages are installed: {html.escape(str(exc))}).</p>")
+    except Exception as exc:  # a corrupt or foreign file: say so, the run will refuse it too
+        return f"<p><b>The model file cannot be read</b>: {html.escape(str(exc))}</p>"
+
+    rows = [
+        ("Model", f"{meta.name}" + (f": {meta.description}" if meta.description else "")),
+        ("Input bands", " + ".join(meta.inputs.bands)
+         + (" (either band may be missing)" if meta.inputs.availability_channels else "")),
+        ("Tile", f"{meta.tile.size} px, overlap {meta.tile.overlap} px"),
+    ]
+    if meta.output.target_stretch:
+        rows.append(("Colours", meta.output.target_stretch))
+    for key, value in meta.training.items():
+        rows.append((f"Training {key}", _short(value)))
+    for key, value in meta.metrics.items():
+        rows.append((f"Validation {key}", _short(value)))
+    items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in rows)
+    return f"<p>Model file <code>{html.escape(path.name)}</code>:</p><ul>{items}</ul>"
+
+
+def _short(value, limit: int = 300) -> str:
+    if isinstance(value, float):
+        text = f"{value:.4g}"
+    elif isinstance(value, (list, tuple)):
+        text = ", ".join(_short(v, limit) for v in value)
+    elif isinstance(value, dict):
+        text = "; ".join(f"{k}: {_short(v, limit)}" for k, v in value.items())
+    else:
+        text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
