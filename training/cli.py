@@ -1,0 +1,147 @@
+"""Command lines ``sar-colorizer-train`` and ``sar-colorizer-eval`` (also ``python -m sar_colorizer.training.cli``).
+
+Multi-GPU / multi-node: ``torchrun --nproc_per_node=N -m sar_colorizer.training.cli train ...``
+(or ``torchrun --nproc_per_node=N $(which sar-colorizer-train) ...``); DDP starts from torchrun's
+environment variables.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional, Sequence
+
+from ..core.errors import SarColorizerError
+
+
+def _bands(text: str) -> tuple[str, ...]:
+    bands = tuple(b.strip().upper() for b in text.split(",") if b.strip())
+    if not bands or any(b not in ("VV", "VH") for b in bands) or len(set(bands)) != len(bands):
+        raise argparse.ArgumentTypeError(f"bands must be VV, VH or VV,VH (got {text!r})")
+    return bands
+
+
+def train_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sar-colorizer-train",
+                                description="Train the SAR Colorizer robust U-Net on paired SAR/optical data "
+                                            "and write a model file that sar-colorize and QGIS run.")
+    p.add_argument("--data", action="append", required=True, metavar="DIR",
+                   help="training data: an s1/+s2/ folder, a folder of scene-*/ (sar.*, optical.*), or a folder "
+                        "of such data sets; repeat for several")
+    p.add_argument("--val", action="append", default=[], metavar="DIR", help="validation-only data (repeatable)")
+    p.add_argument("--holdout", action="append", default=[], metavar="GLOB",
+                   help="move pairs named like GLOB ('<dataset>/<file stem or scene>') from --data to validation, "
+                        "e.g. 'india-scenes/scene-3' (repeatable)")
+    p.add_argument("--band-roles", action="append", default=[], metavar="DATASET=BANDS",
+                   help="polarisation of a data set's SAR bands, e.g. la-texas-vh=VH (default: 1 band VV, "
+                        "2 bands VV,VH)")
+    p.add_argument("--out", required=True, metavar="MODEL", help="model file to write (.safetensors)")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--samples-per-epoch", type=int, default=2048, help="training tiles per epoch (all ranks)")
+    p.add_argument("--batch-size", type=int, default=16, help="tiles per step and rank")
+    p.add_argument("--tile", type=int, default=128, help="training tile size in px")
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--loss", choices=("mse", "shift_mse"), default="shift_mse",
+                   help="shift_mse: per tile the best MSE over target shifts of up to --loss-shift px")
+    p.add_argument("--loss-shift", type=int, default=2)
+    p.add_argument("--no-align", action="store_true", help="plain U-Net (no skip re-alignment): the baseline")
+    p.add_argument("--base-channels", type=int, default=16)
+    p.add_argument("--depth", type=int, default=4)
+    p.add_argument("--bands", type=_bands, default=("VV", "VH"), help="model input bands: VV, VH or VV,VH")
+    p.add_argument("--no-availability-channels", action="store_true",
+                   help="require every band at inference instead of accepting any subset")
+    p.add_argument("--aug-shift", type=int, default=2, help="random SAR/optical offset in px (augmentation)")
+    p.add_argument("--band-dropout", type=float, default=0.5)
+    p.add_argument("--no-flips", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
+    p.add_argument("--val-tiles-per-pair", type=int, default=4)
+    p.add_argument("--run-dir", default=None, help="checkpoints and log (default: MODEL with suffix .run)")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --run-dir")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="stop after the epoch that crosses this wall-clock budget")
+    p.add_argument("--onnx", default=None, metavar="PATH", help="also export the trained model to ONNX")
+    p.add_argument("--name", default="sar-colorizer")
+    p.add_argument("--description", default="")
+    return p
+
+
+def train_main(argv: Optional[Sequence[str]] = None) -> int:
+    args = train_parser().parse_args(argv)
+    from .loop.trainer import TrainConfig, train
+
+    cfg = TrainConfig(
+        data=args.data, val=args.val, holdout=args.holdout, band_roles=args.band_roles, out=args.out,
+        epochs=args.epochs, samples_per_epoch=args.samples_per_epoch, batch_size=args.batch_size, tile=args.tile,
+        lr=args.lr, loss=args.loss, loss_shift=args.loss_shift, align=not args.no_align,
+        base_channels=args.base_channels, depth=args.depth, bands=args.bands,
+        availability_channels=not args.no_availability_channels, aug_shift=args.aug_shift,
+        band_dropout=args.band_dropout, flips=not args.no_flips, seed=args.seed, device=args.device,
+        amp=not args.no_amp, workers=args.workers, threads=args.threads,
+        val_tiles_per_pair=args.val_tiles_per_pair, run_dir=args.run_dir, resume=args.resume,
+        max_minutes=args.max_minutes, name=args.name, description=args.description,
+    )
+    try:
+        result = train(cfg)
+        if args.onnx:
+            from .export import export_onnx_file
+            print(f"wrote {export_onnx_file(result.model_path, args.onnx)}")
+    except (SarColorizerError, RuntimeError) as exc:
+        print(f"sar-colorizer-train: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def eval_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sar-colorizer-eval",
+                                description="PSNR, SSIM and MAE of a model file on paired SAR/optical data "
+                                            "(tiled without overlap), plus a SAR | predicted | optical PNG grid.")
+    p.add_argument("--model", action="append", required=True, metavar="MODEL",
+                   help="model file (.safetensors); repeat to compare several (the first draws the grid)")
+    p.add_argument("--data", action="append", required=True, metavar="DIR", help="paired data (repeatable)")
+    p.add_argument("--only", action="append", default=[], metavar="GLOB",
+                   help="evaluate only pairs named like GLOB ('<dataset>/<name>'), e.g. 'india-scenes/scene-3'")
+    p.add_argument("--band-roles", action="append", default=[], metavar="DATASET=BANDS")
+    p.add_argument("--drop-band", choices=("VV", "VH"), default=None,
+                   help="hide this band from the model (e.g. measure a dual-pol model on VV only)")
+    p.add_argument("--baselines", action="store_true",
+                   help="also score a constant mean colour and the SAR grey copied into R,G,B")
+    p.add_argument("--shifts", type=int, nargs="*", default=[],
+                   help="also score against the optical shifted by these px (misregistration)")
+    p.add_argument("--grid", default="eval-grid.png", metavar="PNG", help="picture grid to write ('' for none)")
+    p.add_argument("--grid-tiles", type=int, default=6)
+    p.add_argument("--json", default=None, metavar="PATH", help="write all numbers as JSON")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--threads", type=int, default=None)
+    return p
+
+
+def eval_main(argv: Optional[Sequence[str]] = None) -> int:
+    args = eval_parser().parse_args(argv)
+    from .evaluate import EvalConfig, run_evaluation
+
+    cfg = EvalConfig(models=args.model, data=args.data, only=args.only, band_roles=args.band_roles,
+                     drop_band=args.drop_band, baselines=args.baselines, shifts=args.shifts,
+                     grid=args.grid or None, grid_tiles=args.grid_tiles, json_path=args.json,
+                     device=args.device, threads=args.threads)
+    try:
+        run_evaluation(cfg)
+    except SarColorizerError as exc:
+        print(f"sar-colorizer-eval: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m sar_colorizer.training.cli train|eval ...`` (torchrun needs a module or script)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in ("train", "eval"):
+        print("usage: python -m sar_colorizer.training.cli {train|eval} ...", file=sys.stderr)
+        return 2
+    return train_main(argv[1:]) if argv[0] == "train" else eval_main(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,314 @@
+"""Train a RobustUNet on paired SAR / optical data and write the model file core runs.
+
+One process on CPU or CUDA (mixed precision on CUDA), or one rank of a ``torchrun`` job (DDP).
+Every epoch: balanced random tiles (each data set equally likely), a validation pass on held-out
+pairs of every data set (per-data-set PSNR / SSIM / MAE / mean colour error), a checkpoint for
+``--resume`` and the current model file. Deterministic for a given seed: the tile of sample i in
+epoch e depends only on (seed, e, i), and the torch RNG is re-seeded from (seed, epoch).
+"""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from ...core.model import ArchitectureConfig, RobustUNet
+from ...core.modelfile import InputSpec, ModelMetadata, Normalisation, OutputSpec, TileSpec, save_model_file
+from ..augment import AugmentConfig
+from ..datasets import (TARGET_STRETCH, BandRoles, PairedImage, RandomTileDataset, Sentinel12Dataset, describe,
+                        discover, load_sources, mean_target_colour, split_sources)
+from ..ddp import DistContext, all_reduce_mean, barrier, init_distributed, shutdown
+from ..losses import make_loss
+from ..metrics import all_metrics
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class TrainConfig:
+    data: list[str]
+    out: str
+    val: list[str] = field(default_factory=list)          # extra validation-only folders
+    holdout: list[str] = field(default_factory=list)      # glob patterns on "<dataset>/<name>" moved to validation
+    band_roles: list[str] = field(default_factory=list)   # "DATASET=VH" etc.
+    epochs: int = 10
+    samples_per_epoch: int = 2048
+    batch_size: int = 16
+    tile: int = 128
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    loss: str = "shift_mse"
+    loss_shift: int = 2
+    align: bool = True
+    base_channels: int = 16
+    depth: int = 4
+    bands: tuple[str, ...] = ("VV", "VH")
+    availability_channels: bool = True
+    aug_shift: int = 2
+    band_dropout: float = 0.5
+    flips: bool = True
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True
+    workers: int = 0
+    threads: Optional[int] = None
+    val_tile: int = 256
+    val_tiles_per_pair: int = 4
+    infer_tile: int = 256
+    infer_overlap: int = 64
+    run_dir: Optional[str] = None     # checkpoints + log; default: <out without suffix>.run/
+    resume: bool = False
+    max_minutes: Optional[float] = None  # stop after the epoch that crosses this wall-clock budget
+    name: str = "sar-colorizer"
+    description: str = ""
+
+    @property
+    def run_path(self) -> Path:
+        return Path(self.run_dir) if self.run_dir else Path(self.out).with_suffix(".run")
+
+    def input_spec(self) -> InputSpec:
+        return InputSpec(bands=tuple(self.bands), availability_channels=self.availability_channels,
+                         units="dB", normalisation=Normalisation())
+
+    def architecture(self) -> ArchitectureConfig:
+        return ArchitectureConfig(in_channels=self.input_spec().channels, base_channels=self.base_channels,
+                                  depth=self.depth, align=self.align)
+
+
+@dataclass
+class TrainResult:
+    model_path: Path
+    history: list[dict]
+    epochs_done: int
+    steps: int
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                             text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "training", "core"], cwd=REPO_ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return out.stdout.strip() + ("+dirty" if dirty else "") if out.returncode == 0 else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def pick_device(name: str):
+    import torch
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda asked for but CUDA is not available")
+    return torch.device(name)
+
+
+def load_data(cfg: TrainConfig, log=print) -> tuple[list[PairedImage], list[PairedImage]]:
+    spec = cfg.input_spec()
+    roles = BandRoles.parse(cfg.band_roles)
+    train_src, val_src = [], []
+    for root in cfg.data:
+        t, v = split_sources(discover(Path(root)), cfg.holdout)
+        train_src += t
+        val_src += v
+    for root in cfg.val:
+        val_src += discover(Path(root))
+    if not train_src:
+        raise RuntimeError("no training pairs left after --holdout")
+    log(f"loading {len(train_src)} training and {len(val_src)} validation pairs")
+    return load_sources(train_src, spec, roles), load_sources(val_src, spec, roles)
+
+
+def validate(model, val: Sentinel12Dataset, device, batch_size: int = 8) -> dict[str, dict[str, float]]:
+    """Metrics per data set (mean over tiles) and overall (mean over data sets)."""
+    import torch
+
+    model.eval()
+    per: dict[str, list[dict]] = {}
+    with torch.inference_mode():
+        for start in range(0, len(val), batch_size):
+            idx = list(range(start, min(start + batch_size, len(val))))
+            items = [val[i] for i in idx]
+            x = torch.stack([it[0] for it in items]).to(device)
+            pred = model(x).float().cpu()
+            for k, i in enumerate(idx):
+                per.setdefault(val.dataset_of(i), []).append(all_metrics(pred[k], items[k][1]))
+    model.train()
+    out = {ds: {m: float(np.mean([r[m] for r in rows])) for m in rows[0]} for ds, rows in sorted(per.items())}
+    if out:
+        out["mean_over_datasets"] = {m: float(np.mean([v[m] for v in out.values()])) for m in next(iter(out.values()))}
+    return out
+
+
+def build_metadata(cfg: TrainConfig, train_pairs: Sequence[PairedImage], val_pairs: Sequence[PairedImage],
+                   epochs_done: int, steps: int, seconds: float, metrics: dict) -> ModelMetadata:
+    return ModelMetadata(
+        architecture=cfg.architecture(),
+        inputs=cfg.input_spec(),
+        output=OutputSpec(scale=255.0, offset=0.0, target_stretch=TARGET_STRETCH),
+        tile=TileSpec(size=cfg.infer_tile, overlap=cfg.infer_overlap),
+        name=cfg.name,
+        description=cfg.description,
+        training={
+            "data": describe(train_pairs),
+            "validation": sorted(p.name for p in val_pairs),
+            "holdout_patterns": list(cfg.holdout),
+            "epochs": epochs_done,
+            "steps": steps,
+            "seed": cfg.seed,
+            "loss": cfg.loss if cfg.loss != "shift_mse" else f"shift_mse(max_shift={cfg.loss_shift})",
+            "tile": cfg.tile,
+            "batch_size": cfg.batch_size,
+            "samples_per_epoch": cfg.samples_per_epoch,
+            "augmentation": asdict(AugmentConfig(cfg.flips, cfg.aug_shift, cfg.band_dropout)),
+            "sampling": "each data set equally likely per tile; within a data set by pixel area",
+            "target_mean_rgb": mean_target_colour(train_pairs),
+            "commit": git_commit(),
+            "seconds": round(seconds, 1),
+            "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()},
+        },
+        metrics={"validation": metrics},
+    )
+
+
+def train(cfg: TrainConfig, log=print) -> TrainResult:
+    import torch
+    from torch.utils.data import DataLoader
+
+    device = pick_device(cfg.device)
+    ctx = init_distributed(device.type)
+    if ctx.enabled and device.type == "cuda":
+        device = torch.device("cuda", ctx.local_rank)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    say = log if ctx.is_main else (lambda *_: None)
+    t_start = time.time()
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.use_deterministic_algorithms(device.type == "cpu", warn_only=True)
+
+    train_pairs, val_pairs = load_data(cfg, say)
+    say("training data: " + json.dumps(describe(train_pairs)))
+    spec = cfg.input_spec()
+    aug = AugmentConfig(flips=cfg.flips, max_shift=cfg.aug_shift, band_dropout=cfg.band_dropout)
+    train_set = RandomTileDataset(train_pairs, spec, cfg.tile, cfg.samples_per_epoch, seed=cfg.seed, augment=aug)
+    val_set = Sentinel12Dataset(spec=spec, tile=cfg.val_tile, pairs=val_pairs,
+                                max_tiles_per_pair=cfg.val_tiles_per_pair) if val_pairs else None
+
+    model = RobustUNet(cfg.architecture()).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = math.ceil(cfg.samples_per_epoch / (cfg.batch_size * ctx.world_size))
+    total_steps = steps_per_epoch * cfg.epochs
+    warmup = min(100, max(1, total_steps // 20))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / max(1, total_steps)))))
+    use_amp = cfg.amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    loss_fn = make_loss(cfg.loss, cfg.loss_shift)
+
+    run = cfg.run_path
+    ckpt_path = run / "checkpoint.pt"
+    history: list[dict] = []
+    start_epoch, step = 0, 0
+    if cfg.resume:
+        if not ckpt_path.is_file():
+            raise RuntimeError(f"--resume: no checkpoint at {ckpt_path}")
+        state = torch.load(ckpt_path, map_location=device, weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        start_epoch, step = int(state["epoch"]), int(state["step"])
+        history = json.loads(state["history"])
+        say(f"resumed from {ckpt_path}: {start_epoch} epoch(s), {step} step(s) done")
+    if ctx.is_main:
+        run.mkdir(parents=True, exist_ok=True)
+
+    net = model
+    if ctx.enabled:
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[ctx.local_rank] if device.type == "cuda" else None)
+    sampler = None
+    if ctx.enabled:
+        from torch.utils.data.distributed import DistributedSampler
+        sampler = DistributedSampler(train_set, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=False)
+    loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=False, sampler=sampler,
+                        num_workers=cfg.workers, drop_last=False, pin_memory=device.type == "cuda",
+                        persistent_workers=False)
+
+    metrics: dict = history[-1]["validation"] if history else {}
+    epoch = start_epoch
+    for epoch in range(start_epoch, cfg.epochs):
+        train_set.set_epoch(epoch)
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        torch.manual_seed(cfg.seed * 1000 + epoch)
+        net.train()
+        losses = []
+        t0 = time.time()
+        bar = loader
+        if ctx.is_main:
+            from tqdm import tqdm
+            bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", leave=False,
+                       mininterval=5.0, file=sys.stderr)
+        for x, y, v in bar:
+            x, y, v = x.to(device), y.to(device), v.to(device)
+            with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
+                pred = net(x)
+            loss = loss_fn(pred.float(), y, v)
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            sched.step()
+            step += 1
+            losses.append(float(loss.detach()))
+            if ctx.is_main and hasattr(bar, "set_postfix"):
+                bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")
+        train_loss = all_reduce_mean(float(np.mean(losses)) if losses else float("nan"), ctx,
+                                     device if device.type == "cuda" else None)
+        if ctx.is_main:
+            metrics = validate(model, val_set, device) if val_set is not None else {}
+            row = {"epoch": epoch + 1, "step": step, "train_loss": train_loss, "lr": sched.get_last_lr()[0],
+                   "epoch_seconds": round(time.time() - t0, 1), "validation": metrics}
+            history.append(row)
+            mean = metrics.get("mean_over_datasets", {})
+            say(f"epoch {epoch + 1}/{cfg.epochs} step {step} loss {train_loss:.5f} "
+                + (f"val PSNR {mean['psnr']:.2f} dB SSIM {mean['ssim']:.4f} MAE {mean['mae']:.4f} "
+                   f"colour err {mean['colour_error']:.1f}" if mean else "(no validation data)")
+                + f" [{row['epoch_seconds']:.0f} s]")
+            for ds, m in metrics.items():
+                if ds != "mean_over_datasets":
+                    say(f"    {ds:24s} PSNR {m['psnr']:6.2f}  SSIM {m['ssim']:.4f}  MAE {m['mae']:.4f}  "
+                        f"colour err {m['colour_error']:5.1f}")
+            with open(run / "log.jsonl", "a") as f:
+                f.write(json.dumps(row) + "\n")
+            tmp = run / "checkpoint.pt.partial"
+            torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                        "scaler": scaler.state_dict(), "epoch": epoch + 1, "step": step,
+                        "history": json.dumps(history)}, tmp)
+            tmp.replace(ckpt_path)
+            meta = build_metadata(cfg, train_pairs, val_pairs, epoch + 1, step, time.time() - t_start, metrics)
+            save_model_file(run / "model-last.safetensors", model, meta)
+        barrier(ctx)
+        if cfg.max_minutes is not None and (time.time() - t_start) / 60 > cfg.max_minutes and epoch + 1 < cfg.epochs:
+            say(f"stopping after epoch {epoch + 1}: wall-clock budget of {cfg.max_minutes} min used up")
+            epoch += 1
+            break
+    else:
+        epoch = cfg.epochs if cfg.epochs > start_epoch else start_epoch
+    out = Path(cfg.out)
+    if ctx.is_main:
+        meta = build_metadata(cfg, train_pairs, val_pairs, epoch, step, time.time() - t_start, metrics)
+        save_model_file(out, model, meta)
+        say(f"wrote {out}")
+    barrier(ctx)
+    shutdown(ctx)
+    return TrainResult(out, history, epoch, step)

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Rerunnable recipe for the bundled model (models/sar_colorizer.safetensors) and its plain U-Net
+# baseline (b). Both train at the same time on a 2-core CPU, one torch thread each, ~1 hour.
+#   bash training/recipes/bundled_model.sh            # train both, then export + evaluate
+#   STAGE=export bash training/recipes/bundled_model.sh   # only the export/evaluation steps
+# Data: ../shared/data/train (see its README). India scene-3 is validation only.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY=${PY:-.venv/bin/python}
+DATA=${DATA:-../shared/data/train}
+RUNS=${RUNS:-runs}
+SEED=${SEED:-20261125}
+EPOCHS=${EPOCHS:-20}
+STAGE=${STAGE:-all}
+
+COMMON=(
+  --data "$DATA"
+  --holdout 'india-scenes/scene-3'                   # validation scene (never trained on)
+  --holdout 'desert-patches/*_patch_15'               # one desert location, all 12 months
+  --holdout 'la-texas-vh/*[05]'                       # 20 of 100 LA/Texas tiles (names ending 0 or 5)
+  --holdout 'temperate-pairs/finland_000aa810_*'      # one Finnish place, 3 months
+  --holdout 'temperate-pairs/sen12mscr_ROIs2017_winter_*'  # Aachen/Limburg winter pair
+  --band-roles la-texas-vh=VH                         # single-band files default to VV; these are VH
+  --bands VV,VH                                       # + availability channels: VV, VH or both
+  --epochs "$EPOCHS" --samples-per-epoch 1024 --batch-size 16 --tile 128
+  --lr 2e-3 --aug-shift 2 --band-dropout 0.5 --seed "$SEED"
+  --val-tiles-per-pair 2 --threads 1 --device cpu --max-minutes 75
+)
+
+if [[ "$STAGE" == all || "$STAGE" == train ]]; then
+  mkdir -p "$RUNS"
+  # (a) the bundled robust model: skip re-alignment + shift-tolerant MSE
+  "$PY" -m sar_colorizer.training.cli train "${COMMON[@]}" --loss shift_mse --loss-shift 2 \
+      --out "$RUNS/bundled/model.safetensors" --name sar-colorizer-robust-unet \
+      --description "Robust U-Net (aligned skips), VV/VH with availability channels, shift-tolerant MSE" \
+      > "$RUNS/bundled.log" 2>&1 &
+  A=$!
+  # (b) the plain U-Net baseline: same recipe, no alignment, plain MSE
+  "$PY" -m sar_colorizer.training.cli train "${COMMON[@]}" --loss mse --no-align \
+      --out "$RUNS/plain/model.safetensors" --name sar-colorizer-plain-unet \
+      --description "Baseline (b): plain U-Net, MSE only, same data/recipe as the bundled model" \
+      > "$RUNS/plain.log" 2>&1 &
+  B=$!
+  wait $A; wait $B
+fi
+
+if [[ "$STAGE" == all || "$STAGE" == export ]]; then
+  mkdir -p models docs
+  cp "$RUNS/bundled/model.safetensors" models/sar_colorizer.safetensors
+  "$PY" -c "from sar_colorizer.training.export import export_onnx_file as e; print(e('models/sar_colorizer.safetensors', 'models/sar_colorizer.onnx'))"
+  # India scene-3, tiled without overlap: (a) bundled, (b) plain U-Net, (c) mean colour, (d) SAR grey; shifted optical
+  "$PY" -m sar_colorizer.training.cli eval --model models/sar_colorizer.safetensors --model "$RUNS/plain/model.safetensors" \
+      --data "$DATA" --only 'india-scenes/scene-3' --baselines --shifts 1 2 4 \
+      --grid docs/eval-india-scene3.png --json "$RUNS/eval-india-scene3.json" --threads 2
+  # every validation pair of every data set (per-data-set colour error)
+  "$PY" -m sar_colorizer.training.cli eval --model models/sar_colorizer.safetensors --model "$RUNS/plain/model.safetensors" \
+      --data "$DATA" --band-roles la-texas-vh=VH --baselines \
+      --only 'india-scenes/scene-3' --only 'desert-patches/*_patch_15' --only 'la-texas-vh/*[05]' \
+      --only 'temperate-pairs/finland_000aa810_*' --only 'temperate-pairs/sen12mscr_ROIs2017_winter_*' \
+      --grid docs/eval-validation.png --json "$RUNS/eval-validation.json" --threads 2
+fi
