@@ -100,7 +100,7 @@ def _run_one(src: Path, dst: Path, options: ColorizeOptions, quiet: bool):
 
     from .pipeline import colorize
 
-    with tqdm(total=100, desc=src.name, unit="%", disable=quiet, leave=False,
+    with tqdm(total=100, desc=src.name, unit="%", disable=True if quiet else None, leave=False,
               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}") as bar:
         def progress(fraction: float) -> None:
             bar.n = round(100 * fraction, 1)

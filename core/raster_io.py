@@ -82,7 +82,9 @@ def open_raster(path: str | os.PathLike) -> gdal.Dataset:
     if ds is None:
         raise InputError(f"{path} is not a raster GDAL can read")
     if ds.RasterCount == 0:
-        raise InputError(f"{path} has no raster bands")
+        subs = [v for k, v in (ds.GetMetadata("SUBDATASETS") or {}).items() if k.endswith("_NAME")]
+        hint = f" (it holds {len(subs)} sub-datasets: open one of them, e.g. {subs[0]})" if subs else ""
+        raise InputError(f"{path} has no raster bands{hint}")
     return ds
 
 

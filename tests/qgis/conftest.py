@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / ".." / "shared" / "data"
 SCENES = DATA / "scenes"
 PROCESSING_PLUGINS = Path("/usr/share/qgis/python/plugins")
+_KEEP_ALIVE: list = []
 
 
 def scene_path(relative: str) -> Path:
@@ -55,7 +56,10 @@ def provider(qgis_processing):
 
     registry = QgsApplication.processingRegistry()
     if registry.providerById("sarcolorizer") is None:
-        assert registry.addProvider(SarColorizerProvider())
+        # Python must keep the object: the registry's reference alone does not keep a Python
+        # subclass alive (the plugin keeps its provider in self.provider for the same reason)
+        _KEEP_ALIVE.append(SarColorizerProvider())
+        assert registry.addProvider(_KEEP_ALIVE[-1])
     return registry.providerById("sarcolorizer")
 
 

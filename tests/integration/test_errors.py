@@ -1,0 +1,191 @@
+"""Every user error: one clear message, no partial output, nothing existing touched."""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from osgeo import gdal, osr
+
+from sar_colorizer.core.errors import Cancelled, InputError, ModelFileError, OutputError
+from sar_colorizer.core.options import ColorizeOptions
+from sar_colorizer.core.pipeline import colorize
+
+
+def write_tif(path: Path, bands: list, dtype=gdal.GDT_Float32, nodata=None, crs=32631, desc=None):
+    h, w = bands[0].shape
+    ds = gdal.GetDriverByName("GTiff").Create(str(path), w, h, len(bands), dtype)
+    ds.SetGeoTransform((600000, 10, 0, 5000000, 0, -10))
+    if crs:
+        srs = osr.SpatialReference()
+        srs.ImportFromEPSG(crs)
+        ds.SetProjection(srs.ExportToWkt())
+    for i, a in enumerate(bands, start=1):
+        b = ds.GetRasterBand(i)
+        b.WriteArray(a)
+        if nodata is not None:
+            b.SetNoDataValue(nodata)
+        if desc:
+            b.SetDescription(desc[i - 1])
+    ds = None
+    return path
+
+
+def sar_db(h=80, w=90, seed=0):
+    return np.random.default_rng(seed).normal(-12, 3, (h, w)).astype(np.float32)
+
+
+def run(inp, out, model, **kw):
+    return colorize(inp, out, ColorizeOptions(model_path=model, backend="torch", **kw))
+
+
+def test_not_a_raster(tmp_path, model_file):
+    txt = tmp_path / "notes.tif"
+    txt.write_text("hello")
+    with pytest.raises(InputError, match=f"^{txt} is not a raster GDAL can read"):
+        run(txt, tmp_path / "o.tif", model_file)
+    assert not (tmp_path / "o.tif").exists()
+
+
+def test_missing_input(tmp_path, model_file):
+    with pytest.raises(InputError, match=f"^input not found: {tmp_path / 'nope.tif'}$"):
+        run(tmp_path / "nope.tif", tmp_path / "o.tif", model_file)
+
+
+def test_raster_without_bands(tmp_path, model_file):
+    # a container of several rasters (GeoPackage, netCDF, HDF) opens with no bands of its own
+    gpkg = tmp_path / "two.gpkg"
+    mem = gdal.GetDriverByName("MEM").Create("", 10, 10, 1, gdal.GDT_Byte)
+    mem.SetGeoTransform((0, 1, 0, 0, 0, -1))
+    gdal.Translate(str(gpkg), mem, format="GPKG", creationOptions=["RASTER_TABLE=a"])
+    gdal.Translate(str(gpkg), mem, format="GPKG", creationOptions=["RASTER_TABLE=b", "APPEND_SUBDATASET=YES"])
+    with pytest.raises(InputError) as e:
+        run(gpkg, tmp_path / "o.tif", model_file)
+    assert str(e.value) == (f"{gpkg} has no raster bands (it holds 2 sub-datasets: open one of them, "
+                            f"e.g. GPKG:{gpkg}:a)")
+
+
+def test_three_band_photo_is_refused(tmp_path, model_file):
+    rgb = [np.full((50, 50), v, np.uint8) for v in (10, 20, 30)]
+    inp = write_tif(tmp_path / "photo.tif", rgb, dtype=gdal.GDT_Byte)
+    with pytest.raises(InputError) as e:
+        run(inp, tmp_path / "o.tif", model_file)
+    assert str(e.value) == ("photo.tif: cannot tell which band is VV or VH: it has 3 bands and none is "
+                            "described as VV or VH (is it a Sentinel-1 backscatter raster?); say which "
+                            "band is which, e.g. --bands VV=1,VH=2")
+    assert not (tmp_path / "o.tif").exists()
+
+
+def test_band_number_out_of_range(tmp_path, model_file):
+    inp = write_tif(tmp_path / "vv.tif", [sar_db()])
+    with pytest.raises(InputError, match="band 2 for VV does not exist \\(the raster has 1 band\\(s\\)\\)"):
+        run(inp, tmp_path / "o.tif", model_file, bands={"VV": 2})
+
+
+def test_model_needs_a_band_the_input_lacks(tmp_path, model_factory):
+    dual = model_factory("dual.safetensors", bands=("VV", "VH"))  # both required
+    inp = write_tif(tmp_path / "vv.tif", [sar_db()])
+    with pytest.raises(InputError) as e:
+        run(inp, tmp_path / "o.tif", dual)
+    assert str(e.value).startswith("vv.tif: the model needs band(s) VV, VH but VH is not in the input (found: VV)")
+
+
+def test_vh_only_input_for_a_vv_only_model(tmp_path, model_file):
+    inp = write_tif(tmp_path / "scene.tif", [sar_db()], desc=["VH"])
+    with pytest.raises(InputError) as e:
+        run(inp, tmp_path / "o.tif", model_file)
+    assert str(e.value).startswith("scene.tif: the model needs band(s) VV but VV is not in the input (found: VH)")
+
+
+def test_all_nodata(tmp_path, model_file):
+    inp = write_tif(tmp_path / "empty.tif", [np.full((40, 40), -9999, np.float32)], nodata=-9999)
+    with pytest.raises(InputError, match="^empty.tif: band 1 \\(VV\\) is all nodata$"):
+        run(inp, tmp_path / "o.tif", model_file)
+    assert sorted(os.listdir(tmp_path)) == ["empty.tif", "vv.safetensors"]
+
+
+def test_missing_crs_still_works_and_warns(tmp_path, model_file):
+    inp = write_tif(tmp_path / "nocrs.tif", [sar_db()], crs=None)
+    logs = []
+    r = colorize(
+        inp, tmp_path / "o.tif", ColorizeOptions(model_path=model_file, backend="torch"), log=logs.append)
+    assert r.warnings == ["nocrs.tif has no coordinate reference system: the output copies its pixel grid "
+                          "but GIS software will not know where it lies"]
+    assert any(m.startswith("warning: nocrs.tif has no coordinate reference system") for m in logs)
+    assert gdal.Open(str(tmp_path / "o.tif")).GetGeoTransform() == (600000, 10, 0, 5000000, 0, -10)
+
+
+def test_output_exists_is_not_overwritten_unless_asked(tmp_path, model_file):
+    inp = write_tif(tmp_path / "vv.tif", [sar_db()])
+    out = tmp_path / "o.tif"
+    out.write_bytes(b"precious")
+    with pytest.raises(OutputError, match=f"^output exists: {out} \\(choose another name or allow overwriting\\)$"):
+        run(inp, out, model_file)
+    assert out.read_bytes() == b"precious"
+    run(inp, out, model_file, overwrite=True)
+    assert gdal.Open(str(out)).RasterCount == 3
+
+
+def test_output_folder_missing_or_unwritable(tmp_path, model_file):
+    inp = write_tif(tmp_path / "vv.tif", [sar_db()])
+    with pytest.raises(OutputError, match=f"^output folder does not exist: {tmp_path / 'no' / 'such'}$"):
+        run(inp, tmp_path / "no" / "such" / "o.tif", model_file)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        if os.access(ro, os.W_OK):  # root ignores permission bits; /proc refuses even root
+            ro = Path("/proc")
+        with pytest.raises(OutputError, match=f"(output folder is not writable: {ro}|cannot create {ro}/o.tif)"):
+            run(inp, ro / "o.tif", model_file)
+    finally:
+        (tmp_path / "ro").chmod(0o755)
+
+
+def test_corrupt_model_file(tmp_path, model_file):
+    inp = write_tif(tmp_path / "vv.tif", [sar_db()])
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(model_file.read_bytes()[:1000])
+    with pytest.raises(ModelFileError, match="may be corrupt or truncated"):
+        run(inp, tmp_path / "o.tif", bad)
+    assert not (tmp_path / "o.tif").exists()
+
+
+def test_missing_default_model_says_where_it_should_be(tmp_path, monkeypatch):
+    from sar_colorizer.core import pipeline
+
+    monkeypatch.setattr(pipeline, "DEFAULT_MODEL_PATH", tmp_path / "models" / "sar_colorizer.safetensors")
+    inp = write_tif(tmp_path / "vv.tif", [sar_db()])
+    with pytest.raises(ModelFileError, match="no model given and the bundled model is not installed at "):
+        colorize(inp, tmp_path / "o.tif", ColorizeOptions())
+
+
+def test_cancel_leaves_nothing_behind(tmp_path, model_factory):
+    model = model_factory(tile=32, overlap=8)
+    inp = write_tif(tmp_path / "vv.tif", [sar_db(300, 300)])
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    calls = []
+
+    def is_cancelled():
+        calls.append(1)
+        return len(calls) > 5
+
+    with pytest.raises(Cancelled, match="^cancelled: no output was written$"):
+        colorize(inp, out_dir / "o.tif", ColorizeOptions(model_path=model, backend="torch", batch_size=2),
+                 is_cancelled=is_cancelled)
+    assert list(out_dir.iterdir()) == []
+
+
+def test_failure_during_inference_removes_the_temp_file(tmp_path, model_file, monkeypatch):
+    from sar_colorizer.core import pipeline
+
+    def boom(*a, **k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(pipeline, "to_rgb_bytes", boom)
+    inp = write_tif(tmp_path / "vv.tif", [sar_db()])
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        run(inp, out_dir / "o.tif", model_file)
+    assert list(out_dir.iterdir()) == []

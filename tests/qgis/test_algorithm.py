@@ -1,0 +1,217 @@
+"""The Processing algorithm sarcolorizer:colorizesar, run headless through QGIS's Processing."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from osgeo import gdal
+from qgis.core import (
+    QgsApplication,
+    QgsContrastEnhancement,
+    QgsMultiBandColorRenderer,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingParameterDefinition,
+    QgsProject,
+    QgsRasterLayer,
+    QgsVectorLayer,
+)
+
+from sar_colorizer import deps
+from sar_colorizer.processing_provider import colorize_algorithm
+
+ALG = "sarcolorizer:colorizesar"
+RHONE = "rhone-delta_vv_db_utm31n.tif"
+REAL_SCENES = [
+    RHONE,
+    "na164_vv_linear_wgs84.tif",
+    "sen12ms-cr-s1/ROIs1158_spring_s1_1_p169.tif",
+]
+
+
+class RecordingFeedback(QgsProcessingFeedback):
+    """Keeps progress values and messages; cancels once progress passes `cancel_at` percent."""
+
+    def __init__(self, cancel_at=None):
+        super().__init__()
+        self.cancel_at = cancel_at
+        self.progress_values: list[float] = []
+        self.infos: list[str] = []
+        self.progressChanged.connect(self._on_progress)
+
+    def _on_progress(self, value):
+        self.progress_values.append(value)
+        if self.cancel_at is not None and value >= self.cancel_at:
+            self.cancel()
+
+    def pushInfo(self, info):  # noqa: N802
+        self.infos.append(info)
+        super().pushInfo(info)
+
+
+def read_bands(path: Path):
+    ds = gdal.Open(str(path))  # keep the dataset alive while reading (GDAL 3.6)
+    arrays = [ds.GetRasterBand(i + 1).ReadAsArray() for i in range(ds.RasterCount)]
+    mask = ds.GetRasterBand(1).GetMaskBand().ReadAsArray()
+    return ds, arrays, mask
+
+
+def test_provider_registers_algorithm_with_its_parameters(provider):
+    alg = QgsApplication.processingRegistry().algorithmById(ALG)
+    assert provider.name() == "SAR Colorizer"
+    assert alg is not None and alg.displayName() == "Colorize SAR"
+    names = [p.name() for p in alg.parameterDefinitions()]
+    assert names == ["INPUT", "VV_BAND", "VH_BAND", "MODEL", "TILE_SIZE", "OVERLAP", "BACKEND", "DEVICE", "OUTPUT"]
+    advanced = {p.name() for p in alg.parameterDefinitions()
+                if p.flags() & QgsProcessingParameterDefinition.FlagAdvanced}
+    assert advanced == {"TILE_SIZE", "OVERLAP", "BACKEND", "DEVICE"}
+    band = alg.parameterDefinition("VV_BAND")
+    assert band.parentLayerParameterName() == "INPUT" and band.flags() & QgsProcessingParameterDefinition.FlagOptional
+    assert [o.name() for o in alg.outputDefinitions()] == ["OUTPUT"]
+    assert provider.supportedOutputRasterLayerExtensions() == ["tif"]
+
+
+def test_defaults_agree_with_core():
+    """The plugin copies a few core constants to stay torch-free at start-up: they must not drift."""
+    from sar_colorizer.core.modelfile import DEFAULT_MODEL_PATH
+    from sar_colorizer.core.options import BACKENDS, DEVICES
+
+    assert colorize_algorithm.DEFAULT_MODEL_PATH == DEFAULT_MODEL_PATH
+    assert colorize_algorithm.BACKENDS == BACKENDS and colorize_algorithm.DEVICES == DEVICES
+
+
+def test_help_says_when_no_model_is_installed(tmp_path):
+    text = colorize_algorithm.help_html(tmp_path / "absent.safetensors")
+    assert "<b>No model is installed</b>" in text
+    assert "Sentinel-1 GRD backscatter" in text and "dB or linear" in text
+
+
+def test_help_describes_the_model_from_its_metadata(tiny_model):
+    text = colorize_algorithm.help_html(tiny_model)
+    assert "<b>Model</b>: test-random: random weights, for tests only" in text
+    assert "<b>Input bands</b>: VV" in text
+    assert "<b>Tile</b>: 64 px, overlap 16 px" in text
+    assert "<b>Training data</b>: none (random initialisation)" in text
+
+
+@pytest.mark.parametrize("relative", REAL_SCENES)
+def test_run_on_real_scene_keeps_grid_and_mask(provider, processing_module, tiny_model, scene, tmp_path, relative):
+    source = scene(relative)
+    out = tmp_path / "colorized.tif"
+    feedback = RecordingFeedback()
+    result = processing_module.run(ALG, {"INPUT": str(source), "MODEL": str(tiny_model), "OUTPUT": str(out)},
+                                   feedback=feedback)
+    assert Path(result["OUTPUT"]) == out and out.is_file()
+
+    src = QgsRasterLayer(str(source), "in")
+    dst = QgsRasterLayer(str(out), "out")
+    # 3 byte bands R, G, B; QGIS shows the GeoTIFF's nodata mask as a 4th, alpha band
+    assert dst.isValid() and dst.bandCount() == 4
+    assert [dst.dataProvider().colorInterpretationName(b) for b in (1, 2, 3, 4)] == ["Red", "Green", "Blue", "Alpha"]
+    assert dst.crs() == src.crs() and dst.crs().isValid()
+    assert (dst.width(), dst.height()) == (src.width(), src.height())
+    assert dst.extent() == src.extent()
+    assert all(dst.dataProvider().dataType(b) == 1 for b in (1, 2, 3))  # Qgis.Byte
+
+    # masked where the input is nodata, and not one flat colour where it is valid
+    ds_in = gdal.Open(str(source))
+    band = ds_in.GetRasterBand(1)
+    values = band.ReadAsArray()
+    nodata = band.GetNoDataValue()
+    valid = np.isfinite(values) & (values != nodata if nodata is not None else True)
+    ds_out, rgb, mask = read_bands(out)
+    assert ds_out.RasterCount == 3
+    assert np.array_equal(mask > 0, valid)
+    assert all(channel[valid].std() > 0 for channel in rgb)
+    assert all((channel[~valid] == 0).all() for channel in rgb)
+    # progress moved per tile batch, and ended at 100
+    assert feedback.progress_values[-1] == 100
+    assert len(set(feedback.progress_values)) >= 2
+
+
+def test_run_and_load_names_the_layer_and_shows_rgb(provider, processing_module, qgis_new_project, tiny_model,
+                                                     scene, load_raster, tmp_path):
+    layer = load_raster(scene(RHONE), "Rhone delta VV")
+    QgsProject.instance().addMapLayer(layer)
+    out = tmp_path / "rhone_rgb.tif"
+    processing_module.runAndLoadResults(ALG, {"INPUT": layer, "MODEL": str(tiny_model), "OUTPUT": str(out)})
+    loaded = QgsProject.instance().mapLayersByName("Rhone delta VV (colorized)")
+    assert len(loaded) == 1
+    renderer = loaded[0].renderer()
+    assert isinstance(renderer, QgsMultiBandColorRenderer)
+    assert (renderer.redBand(), renderer.greenBand(), renderer.blueBand(), renderer.alphaBand()) == (1, 2, 3, 4)
+    assert renderer.redContrastEnhancement().contrastEnhancementAlgorithm() == QgsContrastEnhancement.NoEnhancement
+    assert Path(loaded[0].source()) == out
+
+
+def test_cancel_stops_and_leaves_nothing_behind(provider, processing_module, tiny_model, scene, tmp_path):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    feedback = RecordingFeedback(cancel_at=1)
+    with pytest.raises(QgsProcessingException, match="Cancelled: nothing was written"):
+        processing_module.run(ALG, {"INPUT": str(scene(RHONE)), "MODEL": str(tiny_model),
+                                    "TILE_SIZE": 32, "OVERLAP": 8, "OUTPUT": str(out_dir / "x.tif")},
+                              feedback=feedback)
+    assert list(out_dir.iterdir()) == []
+    assert 0 < max(feedback.progress_values) < 50  # stopped within the first batches, not at the end
+
+
+def test_vector_layer_input_is_refused_with_a_message(provider, processing_module, tiny_model, tmp_path):
+    points = QgsVectorLayer("Point?crs=epsg:4326", "points", "memory")
+    with pytest.raises(QgsProcessingException,
+                       match=r"INPUT must be a raster layer \(a Sentinel-1 SAR image\); 'points' is a vector layer"):
+        processing_module.run(ALG, {"INPUT": points, "MODEL": str(tiny_model), "OUTPUT": str(tmp_path / "x.tif")})
+
+
+def test_missing_input_file_is_refused_with_a_message(provider, processing_module, tiny_model, tmp_path):
+    missing = tmp_path / "nowhere.tif"
+    with pytest.raises(QgsProcessingException, match=f"INPUT file not found: {missing}"):
+        processing_module.run(ALG, {"INPUT": str(missing), "MODEL": str(tiny_model), "OUTPUT": str(tmp_path / "x.tif")})
+    assert not (tmp_path / "x.tif").exists()
+
+
+def test_rgb_photo_is_refused_with_a_message(provider, processing_module, tiny_model, tmp_path):
+    photo = tmp_path / "photo.tif"
+    ds = gdal.GetDriverByName("GTiff").Create(str(photo), 64, 48, 3, gdal.GDT_Byte, ["PHOTOMETRIC=RGB"])
+    for i in range(3):
+        ds.GetRasterBand(i + 1).WriteArray(np.full((48, 64), 40 * (i + 1), np.uint8))
+    ds = None
+    with pytest.raises(QgsProcessingException) as info:
+        processing_module.run(ALG, {"INPUT": str(photo), "MODEL": str(tiny_model), "OUTPUT": str(tmp_path / "x.tif")})
+    message = str(info.value)
+    assert "cannot tell which band is VV or VH: it has 3 bands" in message
+    assert "is it a Sentinel-1 backscatter raster?" in message
+    assert "In QGIS: set 'VV band' (VV_BAND=)" in message
+    assert "Traceback" not in message
+    assert not (tmp_path / "x.tif").exists()
+
+
+def test_missing_model_file_is_refused_with_a_message(provider, processing_module, scene, tmp_path):
+    absent = tmp_path / "absent.safetensors"
+    with pytest.raises(QgsProcessingException, match=f"Model file not found: {absent}"):
+        processing_module.run(ALG, {"INPUT": str(scene(RHONE)), "MODEL": str(absent), "OUTPUT": str(tmp_path / "x.tif")})
+
+
+def test_band_that_does_not_exist_is_refused(provider, processing_module, tiny_model, scene, tmp_path):
+    with pytest.raises(QgsProcessingException, match="VV band 3 does not exist: 'rhone-delta_vv_db_utm31n' has 1 band"):
+        processing_module.run(ALG, {"INPUT": str(scene(RHONE)), "VV_BAND": 3, "MODEL": str(tiny_model),
+                                    "OUTPUT": str(tmp_path / "x.tif")})
+
+
+def test_missing_torch_is_explained_with_the_install_command(provider, monkeypatch, tiny_model, scene, tmp_path):
+    real = deps.is_installed
+    monkeypatch.setattr(deps, "is_installed", lambda module: module != "torch" and real(module))
+    alg = QgsApplication.processingRegistry().createAlgorithmById(ALG)
+    context = QgsProcessingContext()
+    params = {"INPUT": str(scene(RHONE)), "MODEL": str(tiny_model), "OUTPUT": str(tmp_path / "x.tif")}
+    ok, message = alg.checkParameterValues(params, context)
+    assert not ok
+    assert message.startswith("SAR Colorizer needs Python packages that this QGIS does not have: "
+                              "'torch' (for running the neural network).")
+    assert f"{deps.qgis_python()} -m pip install" in message and "torch==" in message
+    with pytest.raises(QgsProcessingException, match="'torch' \\(for running the neural network\\)"):
+        alg.processAlgorithm(params, context, QgsProcessingFeedback())
+    assert "Cannot run yet" in alg.shortHelpString()
+    assert not (tmp_path / "x.tif").exists()
