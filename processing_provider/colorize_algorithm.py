@@ -30,6 +30,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
     QgsProcessingUtils,
     QgsProviderRegistry,
+    QgsRaster,
     QgsRasterLayer,
 )
 from qgis.PyQt.QtCore import QCoreApplication
@@ -359,8 +360,14 @@ class RgbLayerPostProcessor(QgsProcessingLayerPostProcessorInterface):
 
 
 def apply_rgb_renderer(layer: QgsRasterLayer) -> None:
-    """Bands 1, 2, 3 as red, green, blue, byte values shown as they are (no stretch)."""
-    renderer = QgsMultiBandColorRenderer(layer.dataProvider(), 1, 2, 3)
+    """Bands 1, 2, 3 as red, green, blue, byte values shown as they are (no stretch).
+
+    QGIS shows the GeoTIFF's nodata mask as a 4th, alpha band: it makes nodata transparent.
+    """
+    provider = layer.dataProvider()
+    renderer = QgsMultiBandColorRenderer(provider, 1, 2, 3)
+    if layer.bandCount() >= 4 and provider.colorInterpretation(4) == QgsRaster.AlphaBand:
+        renderer.setAlphaBand(4)
     for setter in (renderer.setRedContrastEnhancement, renderer.setGreenContrastEnhancement,
                    renderer.setBlueContrastEnhancement):
         enhancement = QgsContrastEnhancement(layer.dataProvider().dataType(1))

@@ -97,11 +97,13 @@ def test_help_describes_the_model_from_its_metadata(tiny_model):
 
 
 @pytest.mark.parametrize("relative", REAL_SCENES)
-def test_run_on_real_scene_keeps_grid_and_mask(provider, processing_module, tiny_model, scene, tmp_path, relative):
+def test_run_on_real_scene_keeps_grid_and_mask(provider, processing_module, model_factory, scene, tmp_path, relative):
     source = scene(relative)
+    colour = (0.2, 0.5, 0.8)  # a model that paints every valid pixel this colour
+    model = model_factory("constant.safetensors", constant=colour)
     out = tmp_path / "colorized.tif"
     feedback = RecordingFeedback()
-    result = processing_module.run(ALG, {"INPUT": str(source), "MODEL": str(tiny_model), "OUTPUT": str(out)},
+    result = processing_module.run(ALG, {"INPUT": str(source), "MODEL": str(model), "OUTPUT": str(out)},
                                    feedback=feedback)
     assert Path(result["OUTPUT"]) == out and out.is_file()
 
@@ -115,7 +117,7 @@ def test_run_on_real_scene_keeps_grid_and_mask(provider, processing_module, tiny
     assert dst.extent() == src.extent()
     assert all(dst.dataProvider().dataType(b) == 1 for b in (1, 2, 3))  # Qgis.Byte
 
-    # masked where the input is nodata, and not one flat colour where it is valid
+    # the model's colour where the input is valid, 0 and masked where it is nodata
     ds_in = gdal.Open(str(source))
     band = ds_in.GetRasterBand(1)
     values = band.ReadAsArray()
@@ -124,8 +126,9 @@ def test_run_on_real_scene_keeps_grid_and_mask(provider, processing_module, tiny
     ds_out, rgb, mask = read_bands(out)
     assert ds_out.RasterCount == 3
     assert np.array_equal(mask > 0, valid)
-    assert all(channel[valid].std() > 0 for channel in rgb)
-    assert all((channel[~valid] == 0).all() for channel in rgb)
+    for channel, c in zip(rgb, colour):
+        assert np.abs(channel[valid].astype(int) - round(c * 255)).max() <= 1
+        assert (channel[~valid] == 0).all()
     # progress moved per tile batch, and ended at 100
     assert feedback.progress_values[-1] == 100
     assert len(set(feedback.progress_values)) >= 2
@@ -194,7 +197,7 @@ def test_missing_model_file_is_refused_with_a_message(provider, processing_modul
         processing_module.run(ALG, {"INPUT": str(scene(RHONE)), "MODEL": str(absent), "OUTPUT": str(tmp_path / "x.tif")})
 
 
-def test_band_that_does_not_exist_is_refused(provider, processing_module, tiny_model, scene, tmp_path):
+def test_band_that_does_not_exist_is_refused(provider, processing_module, qgis_new_project, tiny_model, scene, tmp_path):
     with pytest.raises(QgsProcessingException, match="VV band 3 does not exist: 'rhone-delta_vv_db_utm31n' has 1 band"):
         processing_module.run(ALG, {"INPUT": str(scene(RHONE)), "VV_BAND": 3, "MODEL": str(tiny_model),
                                     "OUTPUT": str(tmp_path / "x.tif")})
