@@ -10,7 +10,7 @@ PY=${PY:-.venv/bin/python}
 DATA=${DATA:-../shared/data/train}
 RUNS=${RUNS:-runs}
 SEED=${SEED:-20261125}
-EPOCHS=${EPOCHS:-20}
+EPOCHS=${EPOCHS:-14}
 STAGE=${STAGE:-all}
 
 COMMON=(
@@ -24,7 +24,7 @@ COMMON=(
   --bands VV,VH                                       # + availability channels: VV, VH or both
   --epochs "$EPOCHS" --samples-per-epoch 1024 --batch-size 16 --tile 128
   --lr 2e-3 --aug-shift 2 --band-dropout 0.5 --seed "$SEED"
-  --val-tiles-per-pair 2 --threads 1 --device cpu --max-minutes 75
+  --val-tiles-per-pair 2 --threads 1 --device cpu --max-minutes 70
 )
 
 if [[ "$STAGE" == all || "$STAGE" == train ]]; then
