@@ -101,9 +101,14 @@ class PairedImage:
     dataset: str
     bands: dict[str, np.ndarray]   # band name -> (H, W) in model units (float32) or raw bytes (uint8, "dn")
     stats: dict[str, BandStats]    # whole-image statistics of each band
-    valid: np.ndarray              # (H, W) bool
+    valid: np.ndarray              # (H, W) bool: SAR valid (what inference masks and takes statistics from)
     target: np.ndarray             # (3, H, W) uint8: stretched optical * 255
     units: str
+    target_valid: Optional[np.ndarray] = None  # (H, W) bool: SAR and optical valid (where the loss counts)
+
+    def __post_init__(self):
+        if self.target_valid is None:
+            self.target_valid = self.valid
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -144,21 +149,23 @@ def load_pair(sar_path: Path, optical_path: Path, band_roles: Sequence[str], nam
         raise DatasetError(
             f"{name}: SAR {sar_path} has {sar.shape[0]} band(s) but the band roles given are {roles}"
         )
-    valid = valid_mask(sar, sar_nodata) & valid_mask(opt[:3], opt_nodata[:3])
-    if not valid.any():
+    valid = valid_mask(sar, sar_nodata)
+    target_valid = valid & valid_mask(opt[:3], opt_nodata[:3])
+    if not target_valid.any():
         raise DatasetError(f"{name}: no valid pixel in {sar_path} / {optical_path}")
     sample = sar[:, valid]
     units = detect_units(sample, sar_dtype)
     bands: dict[str, np.ndarray] = {}
     stats: dict[str, BandStats] = {}
-    for role, raw in zip(roles, sar):
+    for role, raw, nd in zip(roles, sar, sar_nodata):
         values = to_model_units(raw, units)
+        band_valid = valid_mask(raw[None], [nd])  # statistics per band from its own valid pixels, as inference
+        stats[role] = band_statistics(values[band_valid], spec.normalisation, f"{name} {role}")
         values = np.where(valid, values, np.float32(np.nan))
-        stats[role] = band_statistics(values[valid], spec.normalisation, f"{name} {role}")
         bands[role] = raw.astype(np.uint8) if (units == "dn" and raw.dtype == np.uint8) else values.astype(np.float32)
-    target = np.round(stretch_target(opt[:3], valid) * 255.0).astype(np.uint8)
+    target = np.round(stretch_target(opt[:3], target_valid) * 255.0).astype(np.uint8)
     return PairedImage(name=name, dataset=dataset, bands=bands, stats=stats, valid=valid,
-                       target=target, units=units)
+                       target=target, units=units, target_valid=target_valid)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -351,7 +358,7 @@ class Sentinel12Dataset:
         p = self.pairs[i]
         x = p.inputs(self.spec, r, c)
         y = p.target_float(r, c)
-        return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(p.valid[r, c].copy())
+        return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(p.target_valid[r, c].copy())
 
     def dataset_of(self, index: int) -> str:
         return self.pairs[self.items[index][0]].dataset
@@ -406,13 +413,13 @@ class RandomTileDataset:
         for _ in range(10):
             r0 = int(rng.integers(m, h - t - m + 1))
             c0 = int(rng.integers(m, w - t - m + 1))
-            if pair.valid[r0:r0 + t, c0:c0 + t].mean() >= self.min_valid:
+            if pair.target_valid[r0:r0 + t, c0:c0 + t].mean() >= self.min_valid:
                 break
         dy, dx = (int(v) for v in rng.integers(-m, m + 1, size=2)) if m else (0, 0)
         drop = self.augment.drop_bands(pair, rng)
         x = pair.inputs(self.spec, slice(r0, r0 + t), slice(c0, c0 + t), drop=drop)
         y = pair.target_float(slice(r0 + dy, r0 + dy + t), slice(c0 + dx, c0 + dx + t))
-        v = pair.valid[r0:r0 + t, c0:c0 + t] & pair.valid[r0 + dy:r0 + dy + t, c0 + dx:c0 + dx + t]
+        v = pair.valid[r0:r0 + t, c0:c0 + t] & pair.target_valid[r0 + dy:r0 + dy + t, c0 + dx:c0 + dx + t]
         x, y, v = augment_pair(x, y, v, rng, self.augment)
         return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(v)
 
@@ -431,6 +438,6 @@ def mean_target_colour(pairs: Sequence[PairedImage]) -> list[float]:
     """Mean stretched RGB over data sets, each data set weighted equally (the balanced mix's mean)."""
     per = {}
     for p in pairs:
-        per.setdefault(p.dataset, []).append(p.target[:, p.valid].astype(np.float64).mean(axis=1) / 255.0)
+        per.setdefault(p.dataset, []).append(p.target[:, p.target_valid].astype(np.float64).mean(axis=1) / 255.0)
     means = [np.mean(v, axis=0) for v in per.values()]
     return [float(c) for c in np.mean(means, axis=0)]

@@ -207,8 +207,10 @@ def train(cfg: TrainConfig, log=print) -> TrainResult:
     steps_per_epoch = math.ceil(cfg.samples_per_epoch / (cfg.batch_size * ctx.world_size))
     total_steps = steps_per_epoch * cfg.epochs
     warmup = min(100, max(1, total_steps // 20))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / max(1, total_steps)))))
+    def lr_factor(s: int) -> float:  # linear warm-up, then cosine decay to 0 at the last step
+        return min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / max(1, total_steps))))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     use_amp = cfg.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     loss_fn = make_loss(cfg.loss, cfg.loss_shift)
@@ -226,6 +228,8 @@ def train(cfg: TrainConfig, log=print) -> TrainResult:
         sched.load_state_dict(state["scheduler"])
         scaler.load_state_dict(state["scaler"])
         start_epoch, step = int(state["epoch"]), int(state["step"])
+        for group, base in zip(opt.param_groups, sched.base_lrs):  # this run's schedule (--epochs may differ)
+            group["lr"] = base * lr_factor(step)
         history = json.loads(state["history"])
         say(f"resumed from {ckpt_path}: {start_epoch} epoch(s), {step} step(s) done")
     if ctx.is_main:

@@ -1,0 +1,96 @@
+"""Pairing of s1/ + s2/ folders and scene folders, refusal of unpaired or mismatched files."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sar_colorizer.core.modelfile import InputSpec
+from sar_colorizer.training.datasets import (DatasetError, RandomTileDataset, Sentinel12Dataset, discover,
+                                             folder_pairs, grid_windows, split_sources, stretch_target)
+
+from .conftest import synthetic_pair, write_raster
+
+SPEC = InputSpec(bands=("VV", "VH"), availability_channels=True)
+
+
+def test_pairs_by_file_name_and_ignores_sidecars(paired_folder):
+    (paired_folder / "s1" / "p0.tif.aux.xml").write_text("<PAMDataset/>")
+    pairs = folder_pairs(paired_folder)
+    assert [p.name for p in pairs] == ["pairs/p0", "pairs/p1", "pairs/p2"]
+    assert all(p.sar.parent.name == "s1" and p.optical.parent.name == "s2" and p.sar.name == p.optical.name
+               for p in pairs)
+
+
+def test_refuses_sar_without_optical_partner(paired_folder):
+    rng = np.random.default_rng(1)
+    sar, _ = synthetic_pair(rng)
+    write_raster(paired_folder / "s1" / "lonely.tif", sar)
+    with pytest.raises(DatasetError) as err:
+        folder_pairs(paired_folder)
+    assert str(err.value) == (f"{paired_folder / 's1' / 'lonely.tif'}: no optical partner with the same name "
+                              f"in {paired_folder / 's2'}")
+
+
+def test_refuses_optical_without_sar_partner(paired_folder):
+    rng = np.random.default_rng(1)
+    _, rgb = synthetic_pair(rng)
+    write_raster(paired_folder / "s2" / "extra.tif", rgb)
+    with pytest.raises(DatasetError, match=r"extra\.tif: no SAR partner with the same name in .*s1$"):
+        folder_pairs(paired_folder)
+
+
+def test_refuses_pair_of_different_sizes(paired_folder):
+    rng = np.random.default_rng(2)
+    sar, _ = synthetic_pair(rng, size=64)
+    _, rgb = synthetic_pair(rng, size=48)
+    write_raster(paired_folder / "s1" / "odd.tif", sar)
+    write_raster(paired_folder / "s2" / "odd.tif", rgb)
+    with pytest.raises(DatasetError) as err:
+        Sentinel12Dataset(paired_folder, spec=SPEC)
+    assert str(err.value) == (
+        f"pairs/odd: SAR {paired_folder / 's1' / 'odd.tif'} is 64 x 64 px but optical "
+        f"{paired_folder / 's2' / 'odd.tif'} is 48 x 48 px; pairs must be co-registered pixel for pixel")
+
+
+def test_scene_layout_and_png_jpeg(tmp_path):
+    rng = np.random.default_rng(3)
+    sar, rgb = synthetic_pair(rng, size=80)
+    grey = np.clip((sar[0] + 25) * 8, 0, 255).astype(np.uint8)
+    for name in ("scene-1", "scene-2"):
+        write_raster(tmp_path / "scenes" / name / "sar.png", np.stack([grey] * 3), driver="PNG")
+        write_raster(tmp_path / "scenes" / name / "optical.png", (rgb // 12).astype(np.uint8), driver="PNG")
+    ds = Sentinel12Dataset(tmp_path / "scenes", spec=SPEC, tile=32)
+    assert [p.name for p in ds.pairs] == ["scenes/scene-1", "scenes/scene-2"]
+    assert ds.pairs[0].units == "dn" and list(ds.pairs[0].bands) == ["VV"]   # grey RGB -> one VV band
+    assert len(ds) == 2 * 9   # 80 px -> windows at 0, 32, 48 per axis
+    x, y, v = ds[0]
+    assert tuple(x.shape) == (4, 32, 32) and tuple(y.shape) == (3, 32, 32)
+    assert float(x[2].min()) == 1.0 and float(x[3].max()) == 0.0   # VV present, VH absent
+    (tmp_path / "scenes" / "scene-3").mkdir()
+    write_raster(tmp_path / "scenes" / "scene-3" / "sar.png", grey, driver="PNG")
+    with pytest.raises(DatasetError, match=r"scene-3: has sar\.\* but no optical\.\* partner"):
+        discover(tmp_path / "scenes")
+
+
+def test_grid_windows_cover_without_gaps():
+    wins = grid_windows((70, 64), 32)
+    assert [(r.start, c.start) for r, c in wins] == [(0, 0), (0, 32), (32, 0), (32, 32), (38, 0), (38, 32)]
+
+
+def test_target_stretch_joint_percentiles():
+    rgb = np.stack([np.arange(100), np.arange(100) + 100, np.arange(100) + 200]).astype(np.uint16).reshape(3, 10, 10)
+    out = stretch_target(rgb)
+    lo, hi = np.percentile(rgb, [1, 99])
+    assert out.dtype == np.float32 and out.min() == 0.0 and out.max() == 1.0
+    np.testing.assert_allclose(out[1, 5, 5], (155 - lo) / (hi - lo), rtol=1e-6)
+
+
+def test_holdout_split_and_balanced_sampling(paired_folder, tmp_path):
+    train, held = split_sources(discover(paired_folder), ["pairs/p2"])
+    assert [s.name for s in held] == ["pairs/p2"] and len(train) == 2
+    ds = Sentinel12Dataset(paired_folder, spec=SPEC)
+    tiles = RandomTileDataset(ds.pairs, SPEC, tile=32, length=8, seed=5)
+    a, b = tiles[3], tiles[3]
+    assert all(np.array_equal(p.numpy(), q.numpy()) for p, q in zip(a, b))   # deterministic per index
+    tiles.set_epoch(1)
+    assert not np.array_equal(tiles[3][1].numpy(), a[1].numpy())
