@@ -33,7 +33,8 @@ REQUIRED = (
     Requirement("safetensors", "safetensors", "reading the model file"),
 )
 OPTIONAL = (
-    Requirement("onnxruntime", "onnxruntime", "the ONNX backend (BACKEND=onnx)"),
+    Requirement("onnxruntime", "onnxruntime", "the ONNX backend, the fastest on CPU"),
+    Requirement("onnx", "onnx", "exporting the model for the ONNX backend"),
 )
 
 
@@ -173,6 +174,15 @@ def import_failure_message(module: str, exc: BaseException) -> str:
         f"Reinstall it for this QGIS's Python. {where_to_run()}\n"
         f"{install_command((req,), pin_numpy=False)} --force-reinstall --no-deps\nthen start QGIS again."
     )
+
+
+def explain_import_error(exc: ImportError) -> str:
+    """The message for an ImportError met while running: missing package, or one that is broken."""
+    module = (exc.name or "").split(".")[0]
+    known = next((r for r in REQUIRED + OPTIONAL if r.module == module), None)
+    if module and not is_installed(module):
+        return missing_message([known or Requirement(module, module, "colorizing")])
+    return import_failure_message(module or str(exc), exc)
 
 
 def _qgis_version() -> str:

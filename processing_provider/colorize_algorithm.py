@@ -100,9 +100,11 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterBand(
             self.VH_BAND, tr("VH band (empty: detect; set VV alone to use VV only)"),
             None, self.INPUT, optional=True))
+        # Optional (empty = the bundled model) rather than mandatory-with-default: QGIS 3.22's
+        # qgis_process reports a mandatory file parameter as missing even when it has a default.
         self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, tr("Model file"), QgsProcessingParameterFile.File, "",
-            str(DEFAULT_MODEL_PATH), False,
+            self.MODEL, tr("Model file (empty: the bundled model)"), QgsProcessingParameterFile.File, "",
+            str(DEFAULT_MODEL_PATH), True,
             tr("SAR Colorizer model (*.safetensors *.onnx);;All files (*.*)")))
         advanced = [
             QgsProcessingParameterNumber(
@@ -223,6 +225,7 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
             overwrite=True,  # the file dialog (or the batch table) already asked
         )
         feedback.pushInfo(tr("Input: {}").format(values["input_path"]))
+        feedback.pushInfo(tr("Model: {}").format(values["model_path"]))
         try:
             result = colorize(
                 values["input_path"], output_path, options,
@@ -235,7 +238,7 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
         except SarColorizerError as exc:
             raise QgsProcessingException(str(exc)) from None
         except ImportError as exc:
-            raise QgsProcessingException(deps.import_failure_message(exc.name or str(exc), exc)) from None
+            raise QgsProcessingException(deps.explain_import_error(exc)) from None
         for warning in getattr(result, "warnings", []) or []:
             feedback.reportError(warning, fatalError=False)
         feedback.pushInfo(result.summary())

@@ -6,7 +6,10 @@ tiny random-weight model themselves: nothing random is ever the plugin's default
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Optional
 
@@ -136,3 +139,46 @@ def scene(shared_data):
 @pytest.fixture
 def load_raster(qgis_app):
     return raster_layer
+
+
+def qgis_process_binary() -> str:
+    # Debian's /usr/bin/qgis_process wrapper script is broken in some set-ups; the binary works
+    for name in ("qgis_process.bin", "qgis_process"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.skip("qgis_process is not installed")
+
+
+@pytest.fixture
+def qgis_process_for(tmp_path):
+    """`qgis_process_for(plugin_folder)` -> run(*args): qgis_process with a throw-away profile in
+    which `plugin_folder` is installed as sar_colorizer (found through QGIS_PLUGINPATH) and enabled
+    with `qgis_process plugins enable`, which is how QGIS 3.22's qgis_process finds a plugin."""
+    binary = qgis_process_binary()
+
+    def make(plugin_folder: Path):
+        plugins = tmp_path / "plugins"
+        plugins.mkdir(exist_ok=True)
+        link = plugins / "sar_colorizer"
+        if Path(plugin_folder).resolve() != link.resolve():
+            link.symlink_to(Path(plugin_folder).resolve(), target_is_directory=True)
+        env = dict(os.environ)
+        env.update({
+            "QT_QPA_PLATFORM": "offscreen",
+            "QGIS_CUSTOM_CONFIG_PATH": str(tmp_path / "profile"),
+            "QGIS_PLUGINPATH": str(plugins),
+            # qgis_process embeds the system Python; let it see the test Python's packages (torch,
+            # safetensors), as a user's QGIS sees those installed with pip --user
+            "PYTHONPATH": os.pathsep.join(filter(None, [sysconfig.get_paths()["purelib"], env.get("PYTHONPATH")])),
+        })
+
+        def run(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run([binary, *args], capture_output=True, text=True, env=env, cwd=tmp_path,
+                                  timeout=300)
+
+        enabled = run("plugins", "enable", "sar_colorizer")
+        assert enabled.returncode == 0, enabled.stdout + enabled.stderr
+        return run
+
+    return make

@@ -6,10 +6,6 @@ This is also how a user makes qgis_process (QGIS 3.22) find the plugin; see docs
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sysconfig
 from pathlib import Path
 
 import pytest
@@ -19,38 +15,10 @@ REPO = Path(__file__).resolve().parents[2]
 RHONE = "rhone-delta_vv_db_utm31n.tif"
 
 
-def qgis_process_binary() -> str:
-    # Debian's /usr/bin/qgis_process wrapper script is broken in some set-ups; the binary works
-    for name in ("qgis_process.bin", "qgis_process"):
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.skip("qgis_process is not installed")
-
-
 @pytest.fixture
-def qgis_process(tmp_path):
-    """Runs qgis_process with a throw-away profile in which the plugin is installed and enabled."""
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "sar_colorizer").symlink_to(REPO, target_is_directory=True)
-    env = dict(os.environ)
-    env.update({
-        "QT_QPA_PLATFORM": "offscreen",
-        "QGIS_CUSTOM_CONFIG_PATH": str(tmp_path / "profile"),
-        "QGIS_PLUGINPATH": str(plugins),
-        # qgis_process embeds the system Python; let it see the packages of the test's Python
-        # (torch, safetensors), as a user's QGIS sees those installed with pip --user
-        "PYTHONPATH": os.pathsep.join(filter(None, [sysconfig.get_paths()["purelib"], env.get("PYTHONPATH")])),
-    })
-    binary = qgis_process_binary()
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([binary, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
-
-    enabled = run("plugins", "enable", "sar_colorizer")
-    assert enabled.returncode == 0, enabled.stdout + enabled.stderr
-    return run
+def qgis_process(qgis_process_for):
+    """qgis_process with a throw-away profile in which this working tree is the installed plugin."""
+    return qgis_process_for(REPO)
 
 
 def test_qgis_process_lists_and_runs_the_algorithm(qgis_process, tiny_model, scene, tmp_path):
