@@ -31,6 +31,8 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--holdout", action="append", default=[], metavar="GLOB",
                    help="move pairs named like GLOB ('<dataset>/<file stem or scene>') from --data to validation, "
                         "e.g. 'india-scenes/scene-3' (repeatable)")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                   help="leave pairs named like GLOB out entirely, e.g. 'la-texas-vh/*' for a VV-only model")
     p.add_argument("--band-roles", action="append", default=[], metavar="DATASET=BANDS",
                    help="polarisation of a data set's SAR bands, e.g. la-texas-vh=VH (default: 1 band VV, "
                         "2 bands VV,VH)")
@@ -73,7 +75,8 @@ def train_main(argv: Optional[Sequence[str]] = None) -> int:
     from .loop.trainer import TrainConfig, train
 
     cfg = TrainConfig(
-        data=args.data, val=args.val, holdout=args.holdout, band_roles=args.band_roles, out=args.out,
+        data=args.data, val=args.val, holdout=args.holdout, exclude=args.exclude, band_roles=args.band_roles,
+        out=args.out,
         epochs=args.epochs, samples_per_epoch=args.samples_per_epoch, batch_size=args.batch_size, tile=args.tile,
         lr=args.lr, loss=args.loss, loss_shift=args.loss_shift, align=not args.no_align,
         base_channels=args.base_channels, depth=args.depth, bands=args.bands,

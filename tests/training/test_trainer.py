@@ -102,3 +102,13 @@ def test_ddp_two_cpu_processes(paired_folder, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "epoch 1/1 step 2 " in proc.stdout   # 8 tiles / (2 ranks x batch 2) = 2 steps per rank
     assert load_model_file(out).metadata.training["steps"] == 2
+
+
+def test_training_refuses_pairs_without_a_usable_band(paired_folder, tmp_path):
+    cfg = tiny_config(paired_folder, tmp_path / "v.safetensors", bands=("VH",), availability_channels=False)
+    with pytest.raises(RuntimeError) as err:
+        train(cfg, log=lambda *_: None)
+    assert str(err.value) == ("pairs/p0: has band(s) VV but the model reads VH; "
+                              "leave it out with --exclude or fix --band-roles")
+    excluded = tiny_config(paired_folder, tmp_path / "w.safetensors", exclude=["pairs/p0"], holdout=[], epochs=1)
+    assert train(excluded, log=lambda *_: None).steps == 1

@@ -37,6 +37,7 @@ class TrainConfig:
     out: str
     val: list[str] = field(default_factory=list)          # extra validation-only folders
     holdout: list[str] = field(default_factory=list)      # glob patterns on "<dataset>/<name>" moved to validation
+    exclude: list[str] = field(default_factory=list)      # glob patterns of pairs not used at all
     band_roles: list[str] = field(default_factory=list)   # "DATASET=VH" etc.
     epochs: int = 10
     samples_per_epoch: int = 2048
@@ -94,7 +95,8 @@ def git_commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
                              text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "training", "core"], cwd=REPO_ROOT,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "training", "core"],
+                               cwd=REPO_ROOT,
                                capture_output=True, text=True, timeout=10).stdout.strip()
         return out.stdout.strip() + ("+dirty" if dirty else "") if out.returncode == 0 else "unknown"
     except (OSError, subprocess.SubprocessError):
@@ -115,7 +117,8 @@ def load_data(cfg: TrainConfig, log=print) -> tuple[list[PairedImage], list[Pair
     roles = BandRoles.parse(cfg.band_roles)
     train_src, val_src = [], []
     for root in cfg.data:
-        t, v = split_sources(discover(Path(root)), cfg.holdout)
+        used, _excluded = split_sources(discover(Path(root)), cfg.exclude)
+        t, v = split_sources(used, cfg.holdout)
         train_src += t
         val_src += v
     for root in cfg.val:
@@ -123,7 +126,15 @@ def load_data(cfg: TrainConfig, log=print) -> tuple[list[PairedImage], list[Pair
     if not train_src:
         raise RuntimeError("no training pairs left after --holdout")
     log(f"loading {len(train_src)} training and {len(val_src)} validation pairs")
-    return load_sources(train_src, spec, roles), load_sources(val_src, spec, roles)
+    train_pairs, val_pairs = load_sources(train_src, spec, roles), load_sources(val_src, spec, roles)
+    for p in train_pairs + val_pairs:
+        if not set(p.bands) & set(spec.bands):
+            raise RuntimeError(f"{p.name}: has band(s) {', '.join(p.bands)} but the model reads "
+                               f"{', '.join(spec.bands)}; leave it out with --exclude or fix --band-roles")
+        if not spec.availability_channels and not set(spec.bands) <= set(p.bands):
+            raise RuntimeError(f"{p.name}: lacks {', '.join(sorted(set(spec.bands) - set(p.bands)))}, which the "
+                               "model requires (no availability channels); leave it out with --exclude")
+    return train_pairs, val_pairs
 
 
 def validate(model, val: Sentinel12Dataset, device, batch_size: int = 8) -> dict[str, dict[str, float]]:
