@@ -1,0 +1,187 @@
+"""End-to-end throughput of `colorize` beside the bare model on exactly the tiles it runs.
+
+Goal (issue): the pipeline (reading, normalisation, tiling, blending, writing, overviews) adds at
+most 10 % to the bare model compute.
+
+How tiles are counted: with tile T and overlap O the pipeline runs len(xs) * len(ys) tiles (see
+core/tiling.py), more than W*H/T^2. The "bare model" here runs the same number of tiles, in the
+same batch shapes and order as the pipeline (per row of tiles: batches of --batch-size, the last
+one smaller), with the same backend, batch size and thread count, on real model inputs cut from
+the raster (one row of tiles, reused), all held in memory. So
+
+    pipeline overhead = pipeline time / bare time on the pipeline's tiles - 1
+
+and the cost of the overlap itself is reported apart: the tile count ratio, and a pipeline run
+with overlap 0. The runs are interleaved (pipeline, bare, pipeline without overlap, repeated) so
+background load on this shared machine hits them alike; the medians are compared.
+
+Usage: .venv/bin/python benchmarks/throughput.py [--size 4096] [--backend onnx|torch]
+       [--batch-size 4] [--threads N] [--repeats 2]
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from common import interleaved, machine_line, median, model_file, say, synthetic_sar
+
+
+class StageTimer:
+    """Wraps named functions so each pipeline run reports where its time went."""
+
+    def __init__(self):
+        self.totals: dict[str, float] = defaultdict(float)
+
+    def wrap(self, owner, name: str, label: str) -> None:
+        fn = getattr(owner, name)
+
+        @functools.wraps(fn)
+        def timed(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.totals[label] += time.perf_counter() - t
+
+        setattr(owner, name, timed)
+
+    def take(self) -> dict[str, float]:
+        out, self.totals = dict(self.totals), defaultdict(float)
+        return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", type=int, default=4096, help="raster width = height (default 4096)")
+    ap.add_argument("--backend", choices=("onnx", "torch"), default="onnx")
+    ap.add_argument("--batch-size", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=None, help="default: the backend's default (all cores)")
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--model", type=Path, help="model file (default: bundled, else random weights)")
+    args = ap.parse_args()
+
+    from sar_colorizer.core import backends, pipeline, raster_io, tiling
+    from sar_colorizer.core.options import ColorizeOptions
+
+    say(f"machine: {machine_line()}")
+    with tempfile.TemporaryDirectory(prefix="sarc-bench-") as tmp:
+        tmp = Path(tmp)
+        mp, what = (args.model, f"model {args.model}") if args.model else model_file(tmp)
+        say(f"model: {what}")
+        src = synthetic_sar(tmp / "scene.tif", args.size, args.size)
+        say(f"input: {args.size} x {args.size} px, 2 bands (VV, VH) Float32 dB, synthetic speckle, tiled GeoTIFF")
+
+        backend = backends.load_backend(mp, args.backend, "cpu", args.threads)
+        meta = backend.metadata
+        tile, overlap = meta.tile.size, meta.tile.overlap
+        grid = tiling.TileGrid(args.size, args.size, tile, overlap)
+        grid0 = tiling.TileGrid(args.size, args.size, tile, 0)
+        xs = grid.xs
+        batch_shapes = [len(xs[s : s + args.batch_size]) for s in range(0, len(xs), args.batch_size)]
+
+        # real model inputs: one row of tiles from the middle of the raster
+        raster = raster_io.open_sar(src)
+        band_units, stats = pipeline.scene_statistics(raster, meta, "auto")
+        strip, _ = pipeline.read_strip(raster, grid.ys[len(grid.ys) // 2], tile, meta, band_units, stats)
+        tiles = np.stack([strip[:, :, x : x + tile] for x in xs]).astype(np.float32)
+        raster = None
+        batches, k = [], 0
+        for n in batch_shapes:
+            batches.append(np.ascontiguousarray(tiles[k : k + n]))
+            k += n
+
+        def bare(rows: int) -> None:
+            for _ in range(rows):
+                for b in batches:
+                    backend.run(b)
+
+        timer = StageTimer()
+        timer.wrap(pipeline, "scene_statistics", "scene statistics (decimated read)")
+        timer.wrap(pipeline, "read_strip", "read + normalise strips")
+        timer.wrap(pipeline, "to_rgb_bytes", "to RGB bytes")
+        timer.wrap(tiling.StripAccumulator, "add", "blend (accumulate tiles)")
+        timer.wrap(tiling.StripAccumulator, "finish_rows", "blend (finish rows)")
+        timer.wrap(pipeline, "pad_to_tile", "cut tiles (pad_to_tile)")
+        timer.wrap(raster_io.RgbGeoTiffWriter, "write_rows", "write rows (DEFLATE)")
+        timer.wrap(raster_io.RgbGeoTiffWriter, "commit", "overviews + close")
+        model_in_pipeline = []
+
+        real_load = backends.load_backend
+
+        def load_with_model_timer(*a, **kw):
+            b = real_load(*a, **kw)
+            run = b.run
+
+            def run_timed(batch):
+                t = time.perf_counter()
+                try:
+                    return run(batch)
+                finally:
+                    timer.totals["model (backend.run)"] += time.perf_counter() - t
+
+            b.run = run_timed
+            return b
+
+        pipeline.load_backend = load_with_model_timer
+        # the wrapper must be the one the stage timer wraps
+        timer.wrap(pipeline, "load_backend", "load backend (model file, session)")
+
+        stage_runs: list[dict[str, float]] = []
+
+        def run_pipeline(ov: int, record: bool) -> None:
+            out = tmp / f"out_{ov}.tif"
+            opts = ColorizeOptions(model_path=mp, backend=args.backend, device="cpu",
+                                   batch_size=args.batch_size, threads=args.threads, overwrite=True,
+                                   overlap=ov)
+            timer.take()
+            pipeline.colorize(src, out, opts)
+            stages = timer.take()
+            if record:
+                stage_runs.append(stages)
+                model_in_pipeline.append(stages.get("model (backend.run)", 0.0))
+
+        say(f"backend {backend.name}, batch size {args.batch_size}, threads {args.threads or 'default'}; "
+            f"tile {tile}, overlap {overlap}")
+        say(f"tiles run by the pipeline: {len(xs)} x {len(grid.ys)} = {grid.count} "
+            f"(without overlap: {grid0.count}; W*H/T^2 = {args.size * args.size / tile**2:.1f})")
+        say("warm-up ...")
+        bare(1)
+        run_pipeline(overlap, record=False)
+        say(f"timing: {args.repeats} interleaved repeats of [pipeline, bare model on the same tiles, "
+            "pipeline with overlap 0] ...")
+        times = interleaved({
+            "pipeline": lambda: run_pipeline(overlap, record=True),
+            "bare": lambda: bare(len(grid.ys)),
+            "pipeline_overlap0": lambda: run_pipeline(0, record=False),
+        }, args.repeats)
+
+    mp_total = args.size * args.size / 1e6
+    tp, tb, t0 = median(times["pipeline"]), median(times["bare"]), median(times["pipeline_overlap0"])
+    say()
+    say("raw times (s): " + "; ".join(f"{k}: {', '.join(f'{v:.2f}' for v in vs)}" for k, vs in times.items()))
+    say(f"bare model, {grid.count} tiles:     {tb:7.2f} s  {mp_total / tb:6.3f} MP/s of raster "
+        f"({grid.count * tile * tile / 1e6 / tb:.3f} MP/s of tiles)")
+    say(f"pipeline, overlap {overlap}:         {tp:7.2f} s  {mp_total / tp:6.3f} MP/s end to end")
+    say(f"pipeline, overlap 0:          {t0:7.2f} s  {mp_total / t0:6.3f} MP/s end to end")
+    say(f"PIPELINE OVERHEAD over bare model on the same tiles: {100 * (tp / tb - 1):+.1f} % "
+        f"(goal <= +10 %) -> {'MET' if tp / tb <= 1.10 else 'MISSED'}")
+    say(f"model time inside the pipeline: {median(model_in_pipeline):.2f} s "
+        f"(vs bare {tb:.2f} s); non-model time: {tp - median(model_in_pipeline):.2f} s")
+    say(f"OVERLAP COST: {grid.count / grid0.count:.2f}x the tiles; end to end overlap {overlap} vs 0: "
+        f"{tp / t0:.2f}x the time")
+    say("pipeline stages (median over timed runs, s; model = backend.run inside the pipeline):")
+    labels = sorted({k for s in stage_runs for k in s}, key=lambda k: -median([s.get(k, 0) for s in stage_runs]))
+    for k in labels:
+        say(f"  {k:40s} {median([s.get(k, 0.0) for s in stage_runs]):7.2f}")
+    accounted = median([sum(v for k, v in s.items()) for s in stage_runs])
+    say(f"  {'other (np.stack of batches, loop, ...)':40s} {tp - accounted:7.2f}")
+
+
+if __name__ == "__main__":
+    main()
