@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Measurements behind the choices of the bundled model (MODEL.md): same data, split, seed and
+# schedule as training/recipes/bundled_model.sh, one change each. Two runs side by side on 2 cores.
+#   (e) VV-only input (no VH, no availability channels; la-texas-vh is VH-only, so it is left out)
+#   (f) robust U-Net trained with plain MSE instead of the shift-tolerant MSE
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY=${PY:-.venv/bin/python}
+DATA=${DATA:-../shared/data/train}
+RUNS=${RUNS:-runs}
+SEED=${SEED:-20261125}
+EPOCHS=${EPOCHS:-14}
+
+COMMON=(
+  --data "$DATA"
+  --holdout 'india-scenes/scene-3' --holdout 'desert-patches/*_patch_15' --holdout 'la-texas-vh/*[05]'
+  --holdout 'temperate-pairs/finland_000aa810_*' --holdout 'temperate-pairs/sen12mscr_ROIs2017_winter_*'
+  --band-roles la-texas-vh=VH
+  --epochs "$EPOCHS" --samples-per-epoch 1024 --batch-size 16 --tile 128
+  --lr 2e-3 --aug-shift 2 --band-dropout 0.5 --seed "$SEED"
+  --val-tiles-per-pair 2 --threads 1 --device cpu --max-minutes 70
+)
+mkdir -p "$RUNS"
+"$PY" -m sar_colorizer.training.cli train "${COMMON[@]}" --bands VV --no-availability-channels \
+    --exclude 'la-texas-vh/*' --loss shift_mse --loss-shift 2 \
+    --out "$RUNS/vv-only/model.safetensors" --name sar-colorizer-vv-only \
+    --description "Ablation (e): robust U-Net, VV only" > "$RUNS/vv-only.log" 2>&1 &
+A=$!
+"$PY" -m sar_colorizer.training.cli train "${COMMON[@]}" --bands VV,VH --loss mse \
+    --out "$RUNS/robust-mse/model.safetensors" --name sar-colorizer-robust-mse \
+    --description "Ablation (f): robust U-Net, VV/VH, plain MSE" > "$RUNS/robust-mse.log" 2>&1 &
+B=$!
+wait $A; wait $B
