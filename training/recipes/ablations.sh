@@ -31,3 +31,16 @@ A=$!
     --description "Ablation (f): robust U-Net, VV/VH, plain MSE" > "$RUNS/robust-mse.log" 2>&1 &
 B=$!
 wait $A; wait $B
+
+# Scores (the numbers in MODEL.md). VV-only model vs the bundled model on validation pairs that have VV;
+# the bundled model again with VH hidden; the plain-MSE robust model on every validation set.
+VAL=(--only 'india-scenes/scene-3' --only 'desert-patches/*_patch_15' --only 'temperate-pairs/finland_000aa810_*'
+     --only 'temperate-pairs/sen12mscr_ROIs2017_winter_*')
+"$PY" -m sar_colorizer.training.cli eval --model models/sar_colorizer.safetensors --model "$RUNS/vv-only/model.safetensors" \
+    --model "$RUNS/robust-mse/model.safetensors" --data "$DATA" "${VAL[@]}" --grid '' \
+    --json "$RUNS/eval-ablations-vv-sets.json" --threads 2
+"$PY" -m sar_colorizer.training.cli eval --model models/sar_colorizer.safetensors --data "$DATA" \
+    --only 'temperate-pairs/finland_000aa810_*' --only 'temperate-pairs/sen12mscr_ROIs2017_winter_*' \
+    --drop-band VH --grid '' --json "$RUNS/eval-bundled-vh-hidden.json" --threads 2
+"$PY" -m sar_colorizer.training.cli eval --model "$RUNS/robust-mse/model.safetensors" --data "$DATA" \
+    --band-roles la-texas-vh=VH --only 'la-texas-vh/*[05]' --grid '' --json "$RUNS/eval-robust-mse-la-texas.json" --threads 2
