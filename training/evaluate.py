@@ -101,11 +101,10 @@ def evaluate(models: Sequence[LoadedModel], pairs: Sequence[PairedImage], baseli
     drop = (drop_band,) if drop_band else ()
     results: dict = {}
     preds: dict[str, list[np.ndarray]] = {}
-    methods: list[tuple[str, object]] = [(f"model:{Path(m.path).name}" if i == 0 else
-                                          f"model{i + 1}:{Path(m.path).name}", m) for i, m in enumerate(models)]
-    names = [n for n, _ in methods]
-    if len(set(names)) != len(names):  # same file name in different folders: use the folder too
-        methods = [(f"model:{Path(m.path).parent.name}/{Path(m.path).name}", m) for _, m in methods]
+    methods: list[tuple[str, object]] = [(f"model:{Path(m.path).parent.name}/{Path(m.path).name}", m)
+                                         for m in models]
+    if len({n for n, _ in methods}) != len(methods):
+        raise InputError("the same model file is given twice")
     first_spec = models[0].metadata.inputs
     if baselines:
         methods += [("constant_mean_colour", None), ("sar_grey", None)]
