@@ -93,17 +93,17 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
     # --- parameters -----------------------------------------------------------------------
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(QgsProcessingParameterRasterLayer(
-            self.INPUT, tr("Sentinel-1 SAR raster (VV, optionally VH; dB or linear)")))
+            self.INPUT, tr("Sentinel-1 SAR raster (VV, optionally VH)")))
         self.addParameter(QgsProcessingParameterBand(
-            self.VV_BAND, tr("VV band (empty: detect from band names, else band 1)"),
+            self.VV_BAND, tr("VV band (empty: detect)"),
             None, self.INPUT, optional=True))
         self.addParameter(QgsProcessingParameterBand(
-            self.VH_BAND, tr("VH band (empty: detect; set VV alone to use VV only)"),
+            self.VH_BAND, tr("VH band (empty: detect)"),
             None, self.INPUT, optional=True))
         # Optional (empty = the bundled model) rather than mandatory-with-default: QGIS 3.22's
         # qgis_process reports a mandatory file parameter as missing even when it has a default.
         self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, tr("Model file (empty: the bundled model)"), QgsProcessingParameterFile.File, "",
+            self.MODEL, tr("Model file (empty: bundled model)"), QgsProcessingParameterFile.File, "",
             str(DEFAULT_MODEL_PATH), True,
             tr("SAR Colorizer model (*.safetensors *.onnx);;All files (*.*)")))
         advanced = [
@@ -122,7 +122,7 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
             param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(param)
         self.addParameter(QgsProcessingParameterRasterDestination(
-            self.OUTPUT, tr("Colorized RGB (GeoTIFF)")))
+            self.OUTPUT, tr("Colorized RGB")))
 
     # --- checks before running ------------------------------------------------------------
     def checkParameterValues(self, parameters, context):  # noqa: N802
