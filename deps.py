@@ -86,8 +86,9 @@ def qgis_python() -> str:
         else:
             candidates += [p / "bin" / f"python{version}", p / "bin" / "python3"]
     if sys.platform == "darwin" and exe is not None:
-        # QGIS.app/Contents/MacOS/QGIS -> QGIS.app/Contents/MacOS/bin/python3
-        candidates += [exe.parent / "bin" / "python3", exe.parent / "bin" / f"python{version}"]
+        # QGIS.app/Contents/MacOS/QGIS -> QGIS.app/Contents/MacOS/bin/python3 (older bundles),
+        # bin/python3.12 or bin/python (newer ones)
+        candidates += [exe.parent / "bin" / n for n in ("python3", f"python{version}", "python")]
     for c in candidates:
         if c.is_file():
             return str(c)
@@ -132,10 +133,16 @@ def install_command(requirements: tuple[Requirement, ...] = REQUIRED + OPTIONAL,
     numpy = _numpy_version() if pin_numpy else None
     if numpy:
         specs.append(f"numpy=={numpy}")
-    python = qgis_python()
-    quoted = f'"{python}"' if (" " in python or os.name == "nt") else python
+    flatpak = os.environ.get("FLATPAK_ID")
+    if flatpak:  # QGIS from Flathub: its Python lives in the sandbox
+        quoted = f"flatpak run --command=python3 {flatpak}"
+    else:
+        python = qgis_python()
+        quoted = f'"{python}"' if (" " in python or os.name == "nt") else python
     flags = []
-    if os.name != "nt" and (externally_managed() or not os.access(sysconfig.get_paths()["purelib"], os.W_OK)):
+    # --user: the user site-packages, which QGIS reads, needs no administrator rights (QGIS in
+    # C:\Program Files, /usr or a Flatpak sandbox) and leaves QGIS's own packages untouched
+    if os.name == "nt" or flatpak or externally_managed() or not os.access(sysconfig.get_paths()["purelib"], os.W_OK):
         flags.append("--user")
         if externally_managed():
             flags.append("--break-system-packages")
@@ -145,8 +152,7 @@ def install_command(requirements: tuple[Requirement, ...] = REQUIRED + OPTIONAL,
 def where_to_run() -> str:
     """Where the user types the install command, for this operating system."""
     if os.name == "nt":
-        return ("Close QGIS, open the \"OSGeo4W Shell\" from the Start menu (in the QGIS folder; "
-                "run it as administrator if QGIS is installed for all users) and run:")
+        return "Close QGIS, open the \"OSGeo4W Shell\" from the Start menu (in the QGIS folder) and run:"
     if sys.platform == "darwin":
         return "Close QGIS, open Terminal and run:"
     return "Close QGIS, open a terminal and run:"
