@@ -54,11 +54,14 @@ def scene_statistics(raster: raster_io.SarRaster, meta: ModelMetadata, units: st
 
 
 def read_strip(raster: raster_io.SarRaster, y0: int, rows: int, meta: ModelMetadata,
-               band_units: dict, stats: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Model input (C, rows, width) and validity (rows, width) for image rows [y0, y0+rows)."""
-    values, valid = {}, np.ones((rows, raster.width), bool)
+               band_units: dict, stats: dict, x0: int = 0,
+               cols: Optional[int] = None) -> tuple[np.ndarray, np.ndarray]:
+    """Model input (C, rows, cols) and validity (rows, cols) for image rows [y0, y0+rows),
+    columns [x0, x0+cols) (default: the full width)."""
+    cols = raster.width - x0 if cols is None else cols
+    values, valid = {}, np.ones((rows, cols), bool)
     for role in raster.bands:
-        raw = raster.read(role, y0, rows)
+        raw = raster.read(role, y0, rows, x0=x0, cols=cols)
         valid &= raster.valid_mask(role, raw)
         values[role] = sar.to_model_units(raw, band_units[role])
     raster.release_cache()
@@ -66,8 +69,19 @@ def read_strip(raster: raster_io.SarRaster, y0: int, rows: int, meta: ModelMetad
     return sar.model_input(bands, stats, valid, meta.inputs), valid
 
 
-def to_rgb_bytes(pred: np.ndarray, valid: np.ndarray, meta: ModelMetadata) -> np.ndarray:
-    rgb = np.clip(pred * meta.output.scale + meta.output.offset + 0.5, 0, 255).astype(np.uint8)
+def to_rgb_bytes(pred: np.ndarray, valid: np.ndarray, meta: ModelMetadata, chunk_rows: int = 32) -> np.ndarray:
+    """(3, n, w) float predictions -> uint8, 0 where invalid.
+
+    These are full-width rows, so float temporaries are made a few rows at a time (memory must not
+    grow with the raster width more than it has to).
+    """
+    rgb = np.empty(pred.shape, np.uint8)
+    for r in range(0, pred.shape[1], chunk_rows):
+        scaled = pred[:, r : r + chunk_rows] * np.float32(meta.output.scale)
+        scaled += np.float32(meta.output.offset)
+        scaled += np.float32(0.5)
+        np.clip(scaled, 0, 255, out=scaled)
+        rgb[:, r : r + chunk_rows] = scaled
     rgb[:, ~valid] = 0
     return rgb
 
@@ -131,13 +145,19 @@ def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, ba
     acc = StripAccumulator(grid, channels=3)
     th, tw, done, total = grid.tile_height, grid.tile_width, 0, grid.count
     xs = grid.xs
+    batch_size = max(1, batch_size)
     for y0, final in tile_rows(grid):
-        strip, valid = read_strip(raster, y0, th, meta, band_units, stats)
-        for start in range(0, len(xs), max(1, batch_size)):
+        valid = np.empty((th, raster.width), bool)
+        for start in range(0, len(xs), batch_size):
             if is_cancelled and is_cancelled():
                 raise Cancelled("cancelled: no output was written")
             batch_x = xs[start : start + batch_size]
-            batch = np.stack([pad_to_tile(strip[:, :, x : x + tw], grid.tile) for x in batch_x])
+            # read only the columns this batch covers: model input memory does not grow with width
+            wx0, wx1 = batch_x[0], batch_x[-1] + tw
+            window, valid[:, wx0:wx1] = read_strip(raster, y0, th, meta, band_units, stats,
+                                                   x0=wx0, cols=wx1 - wx0)
+            batch = np.stack([pad_to_tile(window[:, :, x - wx0 : x - wx0 + tw], grid.tile) for x in batch_x])
+            del window
             pred = backend.run(np.ascontiguousarray(batch, dtype=np.float32))
             for x, p in zip(batch_x, pred):
                 acc.add(y0, x, p[:, :th, :tw])
@@ -146,4 +166,7 @@ def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, ba
                 progress(0.97 * done / total)
         # rows [y0, final) are now final; their validity is the first rows of this strip
         row0, rows = acc.finish_rows(final)
-        writer.write_rows(to_rgb_bytes(rows, valid[: final - row0], meta), valid[: final - row0])
+        rgb = to_rgb_bytes(rows, valid[: final - row0], meta)
+        del rows  # full-width float rows: gone before the next strip
+        writer.write_rows(rgb, valid[: final - row0])
+        del rgb

@@ -48,10 +48,12 @@ class SarRaster:
         return _numpy_dtype(self.dataset.GetRasterBand(self.bands[role]).DataType)
 
     def read(self, role: str, y0: int, rows: int, xsize: Optional[int] = None,
-             ysize: Optional[int] = None) -> np.ndarray:
-        """Rows [y0, y0+rows) of one band, full width; decimated when buffer sizes are given."""
+             ysize: Optional[int] = None, x0: int = 0, cols: Optional[int] = None) -> np.ndarray:
+        """Rows [y0, y0+rows), columns [x0, x0+cols) (default: full width) of one band;
+        decimated when buffer sizes are given."""
         band = self.dataset.GetRasterBand(self.bands[role])
-        return band.ReadAsArray(0, y0, self.width, rows, buf_xsize=xsize, buf_ysize=ysize)
+        cols = self.width - x0 if cols is None else cols
+        return band.ReadAsArray(x0, y0, cols, rows, buf_xsize=xsize, buf_ysize=ysize)
 
     def valid_mask(self, role: str, values: np.ndarray) -> np.ndarray:
         ok = np.isfinite(values) if values.dtype.kind == "f" else np.ones(values.shape, bool)
@@ -222,7 +224,8 @@ class RgbGeoTiffWriter:
             self.ds.GetRasterBand(i + 1).WriteArray(rgb[i, :rows], 0, y0)
         self.ds.GetRasterBand(1).GetMaskBand().WriteArray(valid[:rows].astype(np.uint8) * 255, 0, y0)
         self.ds.FlushCache()
-        self._pending = [(rgb[:, rows:], valid[rows:])] if rows < rgb.shape[1] else []
+        # copies, not views: a view would keep the whole concatenated block rows alive
+        self._pending = [(rgb[:, rows:].copy(), valid[rows:].copy())] if rows < rgb.shape[1] else []
         self._pending_rows -= rows
         self._next_row += rows
 
