@@ -6,8 +6,10 @@ exceptions. torch and the pipeline are imported only when the algorithm runs.
 """
 from __future__ import annotations
 
+import configparser
 import html
 import os
+import traceback
 from pathlib import Path
 from typing import Any, Optional
 
@@ -42,6 +44,15 @@ from .model_info import DEFAULT_MODEL_PATH, describe_model
 # dialog does not import anything heavy.
 BACKENDS = ("auto", "torch", "onnx")
 DEVICES = ("auto", "cpu", "cuda")
+
+
+def _tracker() -> str:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(Path(__file__).resolve().parent.parent / "metadata.txt", encoding="utf-8")
+    return parser.get("general", "tracker", fallback="the plugin's issue tracker")
+
+
+TRACKER = _tracker()
 
 
 def tr(text: str) -> str:
@@ -239,6 +250,11 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(str(exc)) from None
         except ImportError as exc:
             raise QgsProcessingException(deps.explain_import_error(exc)) from None
+        except Exception as exc:  # a bug, not a user error: one clear line, details in the log
+            feedback.pushDebugInfo(traceback.format_exc())
+            raise QgsProcessingException(
+                tr("SAR Colorizer failed unexpectedly ({}: {}). Nothing was written. Please report it at {} "
+                   "with the log above (Log tab).").format(type(exc).__name__, exc, TRACKER)) from None
         for warning in getattr(result, "warnings", []) or []:
             feedback.reportError(warning, fatalError=False)
         feedback.pushInfo(result.summary())

@@ -218,3 +218,20 @@ def test_missing_torch_is_explained_with_the_install_command(provider, monkeypat
         alg.processAlgorithm(params, context, QgsProcessingFeedback())
     assert "Cannot run yet" in alg.shortHelpString()
     assert not (tmp_path / "x.tif").exists()
+
+
+def test_unexpected_error_is_one_message_not_a_traceback(provider, processing_module, tiny_model, scene,
+                                                         monkeypatch, tmp_path):
+    import sar_colorizer.core.pipeline as pipeline
+
+    def broken(*args, **kwargs):
+        raise ValueError("could not broadcast")
+
+    monkeypatch.setattr(pipeline, "colorize", broken)
+    with pytest.raises(QgsProcessingException) as info:
+        processing_module.run(ALG, {"INPUT": str(scene(RHONE)), "MODEL": str(tiny_model),
+                                    "OUTPUT": str(tmp_path / "x.tif")})
+    assert str(info.value).startswith(
+        "SAR Colorizer failed unexpectedly (ValueError: could not broadcast). Nothing was written. "
+        f"Please report it at {colorize_algorithm.TRACKER}")
+    assert not (tmp_path / "x.tif").exists()
