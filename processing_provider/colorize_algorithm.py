@@ -245,7 +245,7 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
                 log=feedback.pushInfo,
             )
         except Cancelled as exc:
-            raise QgsProcessingException(tr("Cancelled: nothing was written ({})").format(exc)) from None
+            raise QgsProcessingException(tr("Cancelled: nothing was written.")) from None
         except SarColorizerError as exc:
             raise QgsProcessingException(str(exc)) from None
         except ImportError as exc:
