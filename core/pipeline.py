@@ -164,9 +164,9 @@ def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, ba
             done += len(batch_x)
             if progress:
                 progress(0.97 * done / total)
-        # rows [y0, final) are now final; their validity is the first rows of this strip
-        row0, rows = acc.finish_rows(final)
-        rgb = to_rgb_bytes(rows, valid[: final - row0], meta)
-        del rows  # full-width float rows: gone before the next strip
+        # rows [y0, final) are now final; their validity is the first rows of this strip.
+        # They are blended and turned into bytes a few rows at a time (no full-width float copy).
+        row0, rgb = acc.finish_rows(
+            final, convert=lambda rows, r: to_rgb_bytes(rows, valid[r : r + rows.shape[1]], meta))
         writer.write_rows(rgb, valid[: final - row0])
         del rgb

@@ -217,15 +217,20 @@ class RgbGeoTiffWriter:
             self._flush(self._pending_rows - self._pending_rows % OUTPUT_BLOCK)
 
     def _flush(self, rows: int) -> None:
-        rgb = np.concatenate([p[0] for p in self._pending], axis=1)
-        valid = np.concatenate([p[1] for p in self._pending], axis=0)
-        y0 = self._next_row
-        for i in range(3):
-            self.ds.GetRasterBand(i + 1).WriteArray(rgb[i, :rows], 0, y0)
-        self.ds.GetRasterBand(1).GetMaskBand().WriteArray(valid[:rows].astype(np.uint8) * 255, 0, y0)
+        # Pieces go to GDAL's cache one by one (no concatenated copy: these rows are full width);
+        # the blocks are compressed and written once, by FlushCache, when complete.
+        y, left, keep = self._next_row, rows, []
+        for rgb, valid in self._pending:
+            n = min(left, rgb.shape[1])
+            if n:
+                for i in range(3):
+                    self.ds.GetRasterBand(i + 1).WriteArray(rgb[i, :n], 0, y)
+                self.ds.GetRasterBand(1).GetMaskBand().WriteArray(valid[:n].astype(np.uint8) * 255, 0, y)
+                y, left = y + n, left - n
+            if n < rgb.shape[1]:  # copies, not views, so the rows written can be freed
+                keep.append((rgb[:, n:].copy(), valid[n:].copy()))
         self.ds.FlushCache()
-        # copies, not views: a view would keep the whole concatenated block rows alive
-        self._pending = [(rgb[:, rows:].copy(), valid[rows:].copy())] if rows < rgb.shape[1] else []
+        self._pending = keep
         self._pending_rows -= rows
         self._next_row += rows
 

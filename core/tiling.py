@@ -11,7 +11,7 @@ next row of tiles is final and leaves the accumulator. Memory is one strip of ``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 
@@ -83,10 +83,27 @@ class StripAccumulator:
         self.sums[:, r : r + th, x0 : x0 + tw] += tile * self.window
         self.weights[r : r + th, x0 : x0 + tw] += self.window
 
-    def finish_rows(self, until: int) -> tuple[int, np.ndarray]:
-        """Final blended rows [top, until) as (y0, array (channels, n, width)); shifts the buffer."""
+    def finish_rows(self, until: int, convert: Optional[Callable[[np.ndarray, int], np.ndarray]] = None,
+                    chunk_rows: int = 32) -> tuple[int, np.ndarray]:
+        """Final blended rows [top, until) as (y0, array (channels, n, width)); shifts the buffer.
+
+        With ``convert(rows, r0)`` the blended rows are made ``chunk_rows`` at a time and passed
+        through it (``r0``: the chunk's first row within the finished rows); the result is the
+        converted chunks joined. So no full-width float copy of the rows is made (memory).
+        """
         n = until - self.top
-        out = self.sums[:, :n] / self.weights[:n]
+        if convert is None:
+            out = self.sums[:, :n] / self.weights[:n]
+        else:
+            out = None
+            for r in range(0, n, chunk_rows):
+                end = min(r + chunk_rows, n)
+                part = convert(self.sums[:, r:end] / self.weights[r:end], r)
+                if out is None:
+                    out = np.empty((part.shape[0], n) + part.shape[2:], part.dtype)
+                out[:, r : r + part.shape[1]] = part
+            if out is None:
+                out = convert(self.sums[:, :0] / self.weights[:0], 0)
         keep = self.weights.shape[0] - n
         self.sums[:, :keep] = self.sums[:, n:]
         self.sums[:, keep:] = 0
