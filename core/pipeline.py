@@ -64,7 +64,9 @@ def read_strip(raster: raster_io.SarRaster, y0: int, rows: int, meta: ModelMetad
         raw = raster.read(role, y0, rows, x0=x0, cols=cols)
         valid &= raster.valid_mask(role, raw)
         values[role] = sar.to_model_units(raw, band_units[role])
-    raster.release_cache()
+    if not raster.striped or x0 + cols >= raster.width:
+        # a striped file's blocks are whole rows, decoded once per strip, not once per window
+        raster.release_cache()
     bands = {b: values.get(b) for b in meta.inputs.bands}
     return sar.model_input(bands, stats, valid, meta.inputs), valid
 

@@ -62,6 +62,11 @@ class SarRaster:
             ok &= values != nd
         return ok
 
+    @property
+    def striped(self) -> bool:
+        """True when GDAL blocks span whole rows (a non-tiled file): a window read decodes full rows."""
+        return self.dataset.GetRasterBand(1).GetBlockSize()[0] >= self.width
+
     def release_cache(self) -> None:
         """Drop the blocks GDAL cached while reading: memory must not grow with the raster."""
         self.dataset.FlushCache()
