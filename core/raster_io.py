@@ -152,13 +152,41 @@ def read_scene_sample(sar: SarRaster, role: str) -> np.ndarray:
     scale = max(sar.width, sar.height) / STATS_SAMPLE_SIZE
     if scale > 1:
         xs, ys = max(1, round(sar.width / scale)), max(1, round(sar.height / scale))
-        values = sar.read(role, 0, sar.height, xsize=xs, ysize=ys)
+        band = sar.dataset.GetRasterBand(sar.bands[role])
+        if band.GetOverviewCount() == 0:
+            values = _decimated_by_rows(sar, role, xs, ys)
+        else:  # GDAL reads the decimated sample from an overview: small
+            values = sar.read(role, 0, sar.height, xsize=xs, ysize=ys)
     else:
         values = sar.read(role, 0, sar.height)
     ok = sar.valid_mask(role, values)
     out = values.astype(np.float32)
     out[~ok] = np.nan
     sar.release_cache()
+    return out
+
+
+def _decimated_by_rows(sar: SarRaster, role: str, xs: int, ys: int) -> np.ndarray:
+    """The same pixels as GDAL's nearest decimated read of the whole band, read row by row.
+
+    One decimated read of the whole band would pass every block of the raster through GDAL's
+    block cache (up to GDAL_CACHEMAX: hundreds of MB for a large scene). Row by row, with the
+    cache emptied at each new block row, memory stays at one block row. The rows are the ones
+    GDAL's RasterIO picks: source row int((i + 0.5) * height / ys + 1e-10).
+    """
+    band = sar.dataset.GetRasterBand(sar.bands[role])
+    block_rows = max(1, band.GetBlockSize()[1])
+    step = sar.height / ys
+    out, block = None, None
+    for i in range(ys):
+        y = min(max(0, int((i + 0.5) * step + 1e-10)), sar.height - 1)
+        if y // block_rows != block:
+            sar.release_cache()
+            block = y // block_rows
+        row = sar.read(role, y, 1, xsize=xs, ysize=1)
+        if out is None:
+            out = np.empty((ys, xs), row.dtype)
+        out[i] = row[0]
     return out
 
 
