@@ -22,6 +22,7 @@ gdal.UseExceptions()
 
 STATS_SAMPLE_SIZE = 1024  # longest side of the decimated read used for scene statistics
 OUTPUT_BLOCK = 256
+OVERVIEW_CACHE_BYTES = 32 * 1024 * 1024  # GDAL block cache while building overviews
 _POL_RE = {pol: re.compile(rf"(?<![A-Z]){pol}(?![A-Z])") for pol in ("VV", "VH")}
 _FILENAME_VH = re.compile(r"(^|[_\-.])vh([_\-.]|$)", re.IGNORECASE)
 
@@ -263,6 +264,9 @@ class RgbGeoTiffWriter:
             if n < rgb.shape[1]:  # copies, not views, so the rows written can be freed
                 keep.append((rgb[:, n:].copy(), valid[n:].copy()))
         self.ds.FlushCache()
+        # the internal mask's blocks stay in GDAL's cache after the dataset's FlushCache (GDAL 3.6):
+        # without this, the whole mask (1 byte per pixel) piles up in the cache
+        self.ds.GetRasterBand(1).GetMaskBand().FlushCache()
         self._pending = keep
         self._pending_rows -= rows
         self._next_row += rows
@@ -275,7 +279,14 @@ class RgbGeoTiffWriter:
         try:
             if levels:
                 gdal.SetConfigOption("COMPRESS_OVERVIEW", "DEFLATE")
-                self.ds.BuildOverviews("AVERAGE", levels)
+                # overviews read the whole image back through GDAL's block cache: keep it small
+                # meanwhile, or memory grows with the raster up to GDAL_CACHEMAX
+                cache_max = gdal.GetCacheMax()
+                gdal.SetCacheMax(min(cache_max, OVERVIEW_CACHE_BYTES))
+                try:
+                    self.ds.BuildOverviews("AVERAGE", levels)
+                finally:
+                    gdal.SetCacheMax(cache_max)
             self.ds.FlushCache()
             self.ds = None
             os.replace(self.tmp, self.path)
