@@ -317,24 +317,23 @@ def colorized_layer_name(input_name: str) -> str:
 def help_html(model_path: Optional[Path] = None) -> str:
     parts = [
         "<p>Turns Sentinel-1 SAR backscatter into a Sentinel-2-like true-colour RGB image with a "
-        "U-Net whose decoder re-aligns its skip connections (robust to the small SAR/optical "
-        "misregistration it was trained with). The result is a plausible <i>picture</i> for "
-        "interpretation, not a measurement: colours are learnt from a few regions and seasons.</p>",
-        "<p><b>Input</b>: a Sentinel-1 GRD backscatter raster (calibrated sigma0 or gamma0, "
-        "terrain-corrected, any CRS), VV and optionally VH, in dB or linear power (detected "
-        "automatically). Leave the band fields empty to detect VV/VH from the band names (else band "
-        "1 = VV, band 2 = VH); set only VV to use VV alone. Nodata pixels stay transparent.</p>",
+        "U-Net that tolerates small SAR/optical misalignment. The colours are a learnt, plausible "
+        "rendering for interpretation, not a measurement.</p>",
+        "<p><b>Input</b>: a Sentinel-1 GRD backscatter raster (calibrated, terrain-corrected, any "
+        "CRS), VV and optionally VH, in dB or linear power (detected automatically). Leave the band "
+        "fields empty to detect VV/VH from the band names (else band 1 = VV, band 2 = VH); set only "
+        "VV to use VV alone.</p>",
+        describe_model(model_path),
         "<p><b>Output</b>: a GeoTIFF with 3 byte bands (R, G, B) and a nodata mask, with the same "
         "size, extent and CRS as the input, added to the project as "
-        "<i>&lt;input name&gt; (colorized)</i>.</p>",
+        "<i>&lt;input name&gt; (colorized)</i>; nodata stays transparent.</p>",
         "<p><b>Advanced</b>: tile size and overlap (0 = the model's own), backend (torch, or onnx "
         "with onnxruntime) and device (cuda needs a CUDA build of torch).</p>",
-        describe_model(model_path),
     ]
     missing = deps.missing_required()
     if missing:
-        parts.append("<p><b>Cannot run yet</b>: " + html.escape(deps.missing_message(missing)).replace("\n", "<br>")
-                     + "</p>")
+        parts.insert(0, "<p><b>Cannot run yet</b>: "
+                     + html.escape(deps.missing_message(missing)).replace("\n", "<br>") + "</p>")
     return "".join(parts)
 
 
