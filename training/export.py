@@ -1,10 +1,43 @@
-"""ONNX export of a trained model file (delegates to core, which owns the format)."""
+"""Ship a trained model: copy it with its evaluation added to the metadata, and export ONNX.
+
+The weights are not touched; only the metadata gains the scores measured after training (e.g. on
+India scene-3) so that ``sar-colorize --info`` and QGIS can show them.
+"""
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Optional
+
+from ..core.modelfile import load_model_file, save_model_file
 
 
 def export_onnx_file(model_path, onnx_path) -> Path:
     from ..core.onnx_export import export_onnx
 
     return export_onnx(model_path, onnx_path)
+
+
+def summarise_eval(eval_json: dict, method_prefix: str = "model:") -> dict:
+    """{method: {shift: mean metrics over data sets}} of a ``sar-colorizer-eval --json`` file, short keys."""
+    out = {}
+    for method, by_shift in eval_json["results"].items():
+        key = "this_model" if method == next(iter(eval_json["results"])) else method
+        out[key] = {}
+        for shift, by_ds in by_shift.items():
+            m = by_ds.get("mean_over_datasets") or next(iter(by_ds.values()))
+            out[key][shift] = {k: round(float(v), 4) for k, v in m.items() if k != "pairs"}
+    return out
+
+
+def publish_model(src, dst, evaluations: Optional[dict[str, str]] = None, commit: Optional[str] = None) -> Path:
+    """Copy ``src`` to ``dst`` adding ``metrics[name] = summary of eval JSON`` for each evaluation;
+    ``commit`` corrects the recorded training commit when the run recorded a later HEAD."""
+    loaded = load_model_file(src)
+    meta = loaded.metadata
+    for name, path in (evaluations or {}).items():
+        data = json.loads(Path(path).read_text())
+        meta.metrics[name] = {"pairs": data["pairs"], "results": summarise_eval(data)}
+    if commit:
+        meta.training["commit"] = commit
+    return save_model_file(dst, loaded.build(), meta)

@@ -159,7 +159,7 @@ def validate(model, val: Sentinel12Dataset, device, batch_size: int = 8) -> dict
 
 
 def build_metadata(cfg: TrainConfig, train_pairs: Sequence[PairedImage], val_pairs: Sequence[PairedImage],
-                   epochs_done: int, steps: int, seconds: float, metrics: dict) -> ModelMetadata:
+                   epochs_done: int, steps: int, seconds: float, metrics: dict, commit: str) -> ModelMetadata:
     return ModelMetadata(
         architecture=cfg.architecture(),
         inputs=cfg.input_spec(),
@@ -181,7 +181,7 @@ def build_metadata(cfg: TrainConfig, train_pairs: Sequence[PairedImage], val_pai
             "augmentation": asdict(AugmentConfig(cfg.flips, cfg.aug_shift, cfg.band_dropout)),
             "sampling": "each data set equally likely per tile; within a data set by pixel area",
             "target_mean_rgb": mean_target_colour(train_pairs),
-            "commit": git_commit(),
+            "commit": commit,
             "seconds": round(seconds, 1),
             "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()},
         },
@@ -201,6 +201,7 @@ def train(cfg: TrainConfig, log=print) -> TrainResult:
         torch.set_num_threads(cfg.threads)
     say = log if ctx.is_main else (lambda *_: None)
     t_start = time.time()
+    commit = git_commit()  # the code this run started from (HEAD may move while it trains)
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.use_deterministic_algorithms(device.type == "cpu", warn_only=True)
@@ -310,7 +311,7 @@ def train(cfg: TrainConfig, log=print) -> TrainResult:
                         "scaler": scaler.state_dict(), "epoch": epoch + 1, "step": step,
                         "history": json.dumps(history)}, tmp)
             tmp.replace(ckpt_path)
-            meta = build_metadata(cfg, train_pairs, val_pairs, epoch + 1, step, time.time() - t_start, metrics)
+            meta = build_metadata(cfg, train_pairs, val_pairs, epoch + 1, step, time.time() - t_start, metrics, commit)
             save_model_file(run / "model-last.safetensors", model, meta)
         barrier(ctx)
         if cfg.max_minutes is not None and (time.time() - t_start) / 60 > cfg.max_minutes and epoch + 1 < cfg.epochs:
@@ -321,7 +322,7 @@ def train(cfg: TrainConfig, log=print) -> TrainResult:
         epoch = cfg.epochs if cfg.epochs > start_epoch else start_epoch
     out = Path(cfg.out)
     if ctx.is_main:
-        meta = build_metadata(cfg, train_pairs, val_pairs, epoch, step, time.time() - t_start, metrics)
+        meta = build_metadata(cfg, train_pairs, val_pairs, epoch, step, time.time() - t_start, metrics, commit)
         save_model_file(out, model, meta)
         say(f"wrote {out}")
     barrier(ctx)
