@@ -46,16 +46,21 @@ fi
 
 if [[ "$STAGE" == all || "$STAGE" == export ]]; then
   mkdir -p models docs
-  cp "$RUNS/bundled/model.safetensors" models/sar_colorizer.safetensors
-  "$PY" -c "from sar_colorizer.training.export import export_onnx_file as e; print(e('models/sar_colorizer.safetensors', 'models/sar_colorizer.onnx'))"
   # India scene-3, tiled without overlap: (a) bundled, (b) plain U-Net, (c) mean colour, (d) SAR grey; shifted optical
-  "$PY" -m sar_colorizer.training.cli eval --model models/sar_colorizer.safetensors --model "$RUNS/plain/model.safetensors" \
+  "$PY" -m sar_colorizer.training.cli eval --model "$RUNS/bundled/model.safetensors" --model "$RUNS/plain/model.safetensors" \
       --data "$DATA" --only 'india-scenes/scene-3' --baselines --shifts 1 2 4 \
       --grid docs/eval-india-scene3.png --json "$RUNS/eval-india-scene3.json" --threads 2
   # every validation pair of every data set (per-data-set colour error)
-  "$PY" -m sar_colorizer.training.cli eval --model models/sar_colorizer.safetensors --model "$RUNS/plain/model.safetensors" \
+  "$PY" -m sar_colorizer.training.cli eval --model "$RUNS/bundled/model.safetensors" --model "$RUNS/plain/model.safetensors" \
       --data "$DATA" --band-roles la-texas-vh=VH --baselines \
       --only 'india-scenes/scene-3' --only 'desert-patches/*_patch_15' --only 'la-texas-vh/*[05]' \
       --only 'temperate-pairs/finland_000aa810_*' --only 'temperate-pairs/sen12mscr_ROIs2017_winter_*' \
-      --grid docs/eval-validation.png --json "$RUNS/eval-validation.json" --threads 2
+      --grid docs/eval-validation.png --grid-tiles 8 --json "$RUNS/eval-validation.json" --threads 2
+  # ship: same weights, the two evaluations added to the metadata, then the ONNX export
+  "$PY" -c "
+from sar_colorizer.training.export import publish_model, export_onnx_file
+publish_model('$RUNS/bundled/model.safetensors', 'models/sar_colorizer.safetensors',
+              {'india_scene3_tiled_no_overlap': '$RUNS/eval-india-scene3.json',
+               'validation_all_datasets': '$RUNS/eval-validation.json'}, commit='${TRAIN_COMMIT:-}' or None)
+print(export_onnx_file('models/sar_colorizer.safetensors', 'models/sar_colorizer.onnx'))"
 fi
