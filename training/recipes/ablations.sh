@@ -18,7 +18,7 @@ COMMON=(
   --band-roles la-texas-vh=VH
   --epochs "$EPOCHS" --samples-per-epoch 1024 --batch-size 16 --tile 128
   --lr 2e-3 --aug-shift 2 --band-dropout 0.5 --seed "$SEED"
-  --val-tiles-per-pair 2 --threads 1 --device cpu --max-minutes 70
+  --val-tiles-per-pair 2 --threads 1 --device cpu --max-minutes 50
 )
 mkdir -p "$RUNS"
 "$PY" -m sar_colorizer.training.cli train "${COMMON[@]}" --bands VV --no-availability-channels \
