@@ -232,44 +232,33 @@ class RgbGeoTiffWriter:
         except RuntimeError as exc:
             self.abort()
             raise OutputError(f"cannot create {self.path}: {exc}") from exc
-        self._pending: list[tuple[np.ndarray, np.ndarray]] = []
-        self._pending_rows = 0
         self._next_row = 0
 
     def write_rows(self, rgb: np.ndarray, valid: np.ndarray) -> None:
         """Append the next rows: rgb (3, n, width) uint8, valid (n, width) bool.
 
-        Rows are held back until whole block rows can be written, so that no compressed block
-        is written twice and GDAL's cache can be emptied after each block row.
+        Rows go straight into GDAL's block cache, and the cache is flushed each time a block row
+        is complete (or the image ends), never in between: so no compressed block is written
+        twice, no rows are held back in numpy as well, and the cache is emptied after each block row.
         """
-        self._pending.append((rgb, valid))
-        self._pending_rows += rgb.shape[1]
-        end = self._next_row + self._pending_rows
-        if end == self.height:
-            self._flush(self._pending_rows)
-        elif self._pending_rows >= OUTPUT_BLOCK:
-            self._flush(self._pending_rows - self._pending_rows % OUTPUT_BLOCK)
+        done, n = 0, rgb.shape[1]
+        while done < n:
+            y = self._next_row
+            boundary = min(self.height, (y // OUTPUT_BLOCK + 1) * OUTPUT_BLOCK)
+            k = min(n - done, boundary - y)
+            for i in range(3):
+                self.ds.GetRasterBand(i + 1).WriteArray(rgb[i, done : done + k], 0, y)
+            self.ds.GetRasterBand(1).GetMaskBand().WriteArray(
+                valid[done : done + k].astype(np.uint8) * 255, 0, y)
+            self._next_row, done = y + k, done + k
+            if self._next_row == boundary:
+                self._flush_block_row()
 
-    def _flush(self, rows: int) -> None:
-        # Pieces go to GDAL's cache one by one (no concatenated copy: these rows are full width);
-        # the blocks are compressed and written once, by FlushCache, when complete.
-        y, left, keep = self._next_row, rows, []
-        for rgb, valid in self._pending:
-            n = min(left, rgb.shape[1])
-            if n:
-                for i in range(3):
-                    self.ds.GetRasterBand(i + 1).WriteArray(rgb[i, :n], 0, y)
-                self.ds.GetRasterBand(1).GetMaskBand().WriteArray(valid[:n].astype(np.uint8) * 255, 0, y)
-                y, left = y + n, left - n
-            if n < rgb.shape[1]:  # copies, not views, so the rows written can be freed
-                keep.append((rgb[:, n:].copy(), valid[n:].copy()))
+    def _flush_block_row(self) -> None:
         self.ds.FlushCache()
         # the internal mask's blocks stay in GDAL's cache after the dataset's FlushCache (GDAL 3.6):
         # without this, the whole mask (1 byte per pixel) piles up in the cache
         self.ds.GetRasterBand(1).GetMaskBand().FlushCache()
-        self._pending = keep
-        self._pending_rows -= rows
-        self._next_row += rows
 
     def commit(self) -> Path:
         """Build overviews, close, and move the file to its final name."""
