@@ -12,7 +12,7 @@ must not grow with the raster is the pipeline's own memory (strips, blend buffer
 the writer), which is what the sweep shows. `--real-arch` also runs the bundled architecture
 (or the bundled model itself) on the smallest size.
 
-Peak RSS of each child comes from os.wait4 (the kernel's ru_maxrss of that child alone); RSS is
+Peak RSS of each child comes from GNU time (/usr/bin/time -f %M, the child's ru_maxrss); RSS is
 also sampled from /proc every 0.5 s to show whether it grows during the run.
 
 Usage: .venv/bin/python benchmarks/memory.py [--sizes 4000,16000] [--real-arch] [--backend onnx]
@@ -32,10 +32,15 @@ from common import REPO, machine_line, model_file, say, synthetic_sar
 
 CLI = [str(Path(sys.executable).parent / "sar-colorize")]
 MiB = 1024 * 1024
+TIME = "/usr/bin/time"  # GNU time: -f %M is the child's peak RSS in KiB
 
 
 def rss_now(pid: int) -> int:
+    """RSS of the process under /usr/bin/time (its only child), from /proc."""
     try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = f.read().split()
+        pid = int(kids[0]) if kids else pid
         with open(f"/proc/{pid}/status") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
@@ -46,9 +51,17 @@ def rss_now(pid: int) -> int:
 
 
 def run_child(cmd: list[str]) -> tuple[float, int, list[int], str]:
-    """(seconds, peak RSS bytes, RSS samples, output) of one child process."""
+    """(seconds, peak RSS bytes, RSS samples, output) of one child process.
+
+    The peak comes from /usr/bin/time (%M: the child's ru_maxrss). Not from os.wait4 on a child
+    of this process: Linux carries the parent's RSS high-water mark over fork/vfork + exec into
+    the child's ru_maxrss, so a large benchmark process would inflate its children's peaks.
+    """
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO)
+    fd, peak_file = tempfile.mkstemp(prefix="sarc-maxrss-")
+    os.close(fd)
+    proc = subprocess.Popen([TIME, "-f", "%M", "-o", peak_file] + cmd, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=REPO)
     samples: list[int] = []
     done = threading.Event()
 
@@ -59,13 +72,14 @@ def run_child(cmd: list[str]) -> tuple[float, int, list[int], str]:
     th = threading.Thread(target=sample, daemon=True)
     th.start()
     out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc.wait()
     done.set()
     th.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    peak_text = Path(peak_file).read_text().strip().splitlines()
+    os.unlink(peak_file)
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out}")
-    return time.perf_counter() - t, usage.ru_maxrss * 1024, [s for s in samples if s], out.strip()
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out}\n{peak_text}")
+    return time.perf_counter() - t, int(peak_text[-1]) * 1024, [s for s in samples if s], out.strip()
 
 
 def timeline(samples: list[int]) -> str:
