@@ -13,12 +13,15 @@ class AugmentConfig:
     max_shift: int = 2           # target window offset from the SAR window, -max..+max px each axis
     band_dropout: float = 0.5    # dual-pol pairs: probability of hiding one band (VV-only or VH-only input)
 
-    def drop_bands(self, pair, rng: np.random.Generator) -> tuple[str, ...]:
+    def drop_bands(self, pair, rng: np.random.Generator, spec=None) -> tuple[str, ...]:
         """With availability channels, a dual-pol pair sometimes shows only one band, so the model
-        also learns to colour VV-only and VH-only inputs of the same places."""
-        if len(pair.bands) < 2 or self.band_dropout <= 0 or rng.random() >= self.band_dropout:
+        also learns to colour VV-only and VH-only inputs of the same places. Only bands the model
+        reads are candidates, and nothing is dropped for a model that requires all its bands."""
+        if spec is not None and not spec.availability_channels:
             return ()
-        names = sorted(pair.bands)
+        names = sorted(b for b in pair.bands if spec is None or b in spec.bands)
+        if len(names) < 2 or self.band_dropout <= 0 or rng.random() >= self.band_dropout:
+            return ()
         return (names[int(rng.integers(len(names)))],)
 
 

@@ -416,7 +416,7 @@ class RandomTileDataset:
             if pair.target_valid[r0:r0 + t, c0:c0 + t].mean() >= self.min_valid:
                 break
         dy, dx = (int(v) for v in rng.integers(-m, m + 1, size=2)) if m else (0, 0)
-        drop = self.augment.drop_bands(pair, rng)
+        drop = self.augment.drop_bands(pair, rng, self.spec)
         x = pair.inputs(self.spec, slice(r0, r0 + t), slice(c0, c0 + t), drop=drop)
         y = pair.target_float(slice(r0 + dy, r0 + dy + t), slice(c0 + dx, c0 + dx + t))
         v = pair.valid[r0:r0 + t, c0:c0 + t] & pair.target_valid[r0 + dy:r0 + dy + t, c0 + dx:c0 + dx + t]

@@ -94,3 +94,18 @@ def test_holdout_split_and_balanced_sampling(paired_folder, tmp_path):
     assert all(np.array_equal(p.numpy(), q.numpy()) for p, q in zip(a, b))   # deterministic per index
     tiles.set_epoch(1)
     assert not np.array_equal(tiles[3][1].numpy(), a[1].numpy())
+
+
+def test_vv_only_model_trains_on_dual_pol_pairs(tmp_path):
+    """Band dropout never hides the only band a VV-only model reads (it used to fail: 'no SAR band given')."""
+    rng = np.random.default_rng(9)
+    sar_db, rgb = synthetic_pair(rng, size=48, dual=True)
+    write_raster(tmp_path / "d" / "s1" / "a.tif", sar_db)
+    write_raster(tmp_path / "d" / "s2" / "a.tif", rgb)
+    vv = InputSpec(bands=("VV",))
+    pairs = Sentinel12Dataset(tmp_path / "d", spec=vv).pairs
+    tiles = RandomTileDataset(pairs, vv, tile=32, length=40, seed=0)
+    assert all(tiles[i][0].shape[0] == 1 and float(tiles[i][0].abs().sum()) > 0 for i in range(40))
+    dual = RandomTileDataset(pairs, SPEC, tile=32, length=40, seed=0)
+    avail = [tuple(float(dual[i][0][c, 0, 0]) for c in (2, 3)) for i in range(40)]
+    assert {(1.0, 1.0), (1.0, 0.0), (0.0, 1.0)} == set(avail)
