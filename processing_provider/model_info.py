@@ -37,16 +37,51 @@ def describe_model(path: Optional[Path] = None) -> str:
         ("Model", f"{meta.name}" + (f": {meta.description}" if meta.description else "")),
         ("Input bands", " + ".join(meta.inputs.bands)
          + (" (either band may be missing)" if meta.inputs.availability_channels else "")),
-        ("Tile", f"{meta.tile.size} px, overlap {meta.tile.overlap} px"),
     ]
+    trained_on = _training_data(meta.training.get("data"))
+    if trained_on:
+        epochs = meta.training.get("epochs")
+        rows.append(("Trained on", trained_on + (f"; {epochs} epochs" if epochs else "")))
+    held_out = meta.training.get("holdout_patterns")
+    if held_out:
+        rows.append(("Held out for validation", _short(held_out, 200)))
+    scores = _validation(meta.metrics)
+    if scores:
+        rows.append(("Validation", scores))
     if meta.output.target_stretch:
-        rows.append(("Colours", meta.output.target_stretch))
-    for key, value in meta.training.items():
-        rows.append((f"Training {key}", _short(value)))
-    for key, value in meta.metrics.items():
-        rows.append((f"Validation {key}", _short(value)))
+        rows.append(("Colours", _short(meta.output.target_stretch, 200)))
+    rows.append(("Tile", f"{meta.tile.size} px, overlap {meta.tile.overlap} px"))
     items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in rows)
     return f"<p>Model file <code>{html.escape(path.name)}</code>:</p><ul>{items}</ul>"
+
+
+def _training_data(data) -> str:
+    """'desert-patches (132 pairs, VV), ...' from the training section, whatever its detail."""
+    if isinstance(data, dict):
+        parts = []
+        for name, info in data.items():
+            if isinstance(info, dict):
+                details = []
+                if "pairs" in info:
+                    details.append(f"{info['pairs']} pairs")
+                if info.get("bands"):
+                    bands = info["bands"]
+                    details.append("+".join(bands) if isinstance(bands, (list, tuple)) else str(bands))
+                parts.append(f"{name} ({', '.join(details)})" if details else str(name))
+            else:
+                parts.append(f"{name}: {_short(info, 80)}")
+        return ", ".join(parts)
+    return _short(data, 300) if data else ""
+
+
+def _validation(metrics: dict) -> str:
+    """The headline scores: the mean over validation data sets when the file has one."""
+    scores = metrics.get("validation", metrics) if isinstance(metrics, dict) else {}
+    if isinstance(scores, dict) and isinstance(scores.get("mean_over_datasets"), dict):
+        mean = scores["mean_over_datasets"]
+        return "mean over data sets: " + ", ".join(f"{k} {_short(v)}" for k, v in mean.items()
+                                                   if isinstance(v, (int, float)))
+    return _short(scores, 300) if scores else ""
 
 
 def _short(value, limit: int = 300) -> str:

@@ -44,7 +44,9 @@ def tiny_model(tmp_path_factory) -> Path:
     meta = ModelMetadata(
         architecture=arch, inputs=InputSpec(bands=("VV",)), tile=TileSpec(size=64, overlap=16),
         name="test-random", description="random weights, for tests only",
-        training={"data": "none (random initialisation)", "epochs": 0},
+        training={"data": {"desert-patches": {"pairs": 3, "bands": ["VV"], "units": "db"}}, "epochs": 2,
+                  "holdout_patterns": ["india-scenes/scene-3"], "seed": 1},
+        metrics={"validation": {"mean_over_datasets": {"psnr": 13.9, "ssim": 0.2319}}},
     )
     path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
     return save_model_file(path, RobustUNet(arch).eval(), meta)

@@ -93,7 +93,10 @@ def test_help_describes_the_model_from_its_metadata(tiny_model):
     assert "<b>Model</b>: test-random: random weights, for tests only" in text
     assert "<b>Input bands</b>: VV" in text
     assert "<b>Tile</b>: 64 px, overlap 16 px" in text
-    assert "<b>Training data</b>: none (random initialisation)" in text
+    assert "<b>Trained on</b>: desert-patches (3 pairs, VV); 2 epochs" in text
+    assert "<b>Held out for validation</b>: india-scenes/scene-3" in text
+    assert "<b>Validation</b>: mean over data sets: psnr 13.9, ssim 0.2319" in text
+    assert "seed" not in text  # reproducibility details stay in the file, not in the dialog
 
 
 @pytest.mark.parametrize("relative", REAL_SCENES)
