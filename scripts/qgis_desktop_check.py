@@ -11,8 +11,8 @@ import time
 import traceback
 
 from qgis.core import QgsApplication, QgsProcessingContext, QgsProject
-from qgis.PyQt.QtCore import QTimer
-from qgis.PyQt.QtWidgets import QAction, QApplication
+from qgis.PyQt.QtCore import Qt, QTimer
+from qgis.PyQt.QtWidgets import QAction, QApplication, QDockWidget
 from qgis.utils import iface, plugins, reloadPlugin, unloadPlugin
 
 OUT = os.environ["CHECK_OUT"]
@@ -45,7 +45,10 @@ def later(ms, step):
 
 
 def start():
-    iface.mainWindow().setGeometry(0, 0, 1280, 800)  # no window manager under Xvfb
+    window = iface.mainWindow()
+    window.setGeometry(0, 0, 1280, 800)  # no window manager under Xvfb
+    docks = [d for d in window.findChildren(QDockWidget) if d.objectName() in ("Layers", "Browser")]
+    window.resizeDocks(docks, [400] * len(docks), Qt.Horizontal)  # room for "<name> (colorized)"
     say("plugin loaded", "sar_colorizer" in plugins)
     layer = iface.addRasterLayer(SCENE, os.path.splitext(os.path.basename(SCENE))[0])
     say("scene", SCENE, "valid", layer.isValid(), "bands", layer.bandCount())
