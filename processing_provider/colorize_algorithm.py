@@ -17,7 +17,6 @@ from qgis.core import (
     QgsContrastEnhancement,
     QgsMapLayer,
     QgsMultiBandColorRenderer,
-    QgsVectorLayer,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
@@ -34,6 +33,7 @@ from qgis.core import (
     QgsProviderRegistry,
     QgsRaster,
     QgsRasterLayer,
+    QgsVectorLayer,
 )
 from qgis.PyQt.QtCore import QCoreApplication
 
@@ -197,11 +197,9 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
                        "(MODEL=...), or install a plugin package that bundles the trained model.").format(model_path))
             raise QgsProcessingException(tr("Model file not found: {}").format(model_path))
 
+        # 0 = the model's own; the pipeline checks the values against the model (one rule, in core)
         tile = self.parameterAsInt(parameters, self.TILE_SIZE, context)
         overlap = self.parameterAsInt(parameters, self.OVERLAP, context)
-        if tile and overlap and overlap * 2 >= tile:
-            raise QgsProcessingException(
-                tr("Tile overlap ({} px) must be less than half the tile size ({} px)").format(overlap, tile))
 
         return {
             "layer": layer,
@@ -242,9 +240,9 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
                 values["input_path"], output_path, options,
                 progress=lambda fraction: feedback.setProgress(100.0 * fraction),
                 is_cancelled=feedback.isCanceled,
-                log=feedback.pushInfo,
+                log=lambda message: _log(feedback, message),
             )
-        except Cancelled as exc:
+        except Cancelled:
             raise QgsProcessingException(tr("Cancelled: nothing was written.")) from None
         except SarColorizerError as exc:
             raise QgsProcessingException(str(exc)) from None
@@ -255,8 +253,6 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(
                 tr("SAR Colorizer failed unexpectedly ({}: {}). Nothing was written. Please report it at {} "
                    "with the log above (Log tab).").format(type(exc).__name__, exc, TRACKER)) from None
-        for warning in getattr(result, "warnings", []) or []:
-            feedback.reportError(warning, fatalError=False)
         feedback.pushInfo(result.summary())
 
         if context.willLoadLayerOnCompletion(output_path):
@@ -266,6 +262,14 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
                 details.forceName = True
             details.setPostProcessor(RgbLayerPostProcessor.create(details.name))
         return {self.OUTPUT: output_path}
+
+
+def _log(feedback: QgsProcessingFeedback, message: str) -> None:
+    """The pipeline's messages; its warnings (e.g. an input without CRS) stand out in red."""
+    if message.lower().startswith("warning:"):
+        feedback.reportError(message, fatalError=False)
+    else:
+        feedback.pushInfo(message)
 
 
 def _import_pipeline():

@@ -238,3 +238,36 @@ def test_unexpected_error_is_one_message_not_a_traceback(provider, processing_mo
         "SAR Colorizer failed unexpectedly (ValueError: could not broadcast). Nothing was written. "
         f"Please report it at {colorize_algorithm.TRACKER}")
     assert not (tmp_path / "x.tif").exists()
+
+
+def test_tile_size_the_model_cannot_take_is_refused(provider, processing_module, qgis_new_project, tiny_model,
+                                                    scene, tmp_path):
+    # the tiny model (depth 2) needs tiles that are a multiple of 2
+    with pytest.raises(QgsProcessingException, match="tile size 33 must be a multiple of 2 for this model"):
+        processing_module.run(ALG, {"INPUT": str(scene(RHONE)), "MODEL": str(tiny_model), "TILE_SIZE": 33,
+                                    "OUTPUT": str(tmp_path / "x.tif")})
+    assert list(tmp_path.iterdir()) == []
+
+
+class ErrorRecordingFeedback(RecordingFeedback):
+    def __init__(self):
+        super().__init__()
+        self.errors: list[str] = []
+
+    def reportError(self, error, fatalError=False):  # noqa: N802, N803
+        self.errors.append(error)
+        super().reportError(error, fatalError)
+
+
+def test_input_without_crs_runs_with_a_highlighted_warning(provider, processing_module, tiny_model, tmp_path):
+    plain = tmp_path / "no_crs_vv.tif"
+    ds = gdal.GetDriverByName("GTiff").Create(str(plain), 80, 72, 1, gdal.GDT_Float32)
+    rng = np.random.default_rng(0)
+    ds.GetRasterBand(1).WriteArray((rng.gamma(1.0, 0.05, (72, 80))).astype(np.float32))
+    ds = None
+    feedback = ErrorRecordingFeedback()
+    processing_module.run(ALG, {"INPUT": str(plain), "MODEL": str(tiny_model), "OUTPUT": str(tmp_path / "out.tif")},
+                          feedback=feedback)
+    assert (tmp_path / "out.tif").is_file()
+    warnings = [e for e in feedback.errors if "has no coordinate reference system" in e]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: no_crs_vv.tif has no coordinate reference system")
