@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 LOSSES = ("mse", "shift_mse")
 
@@ -21,22 +22,26 @@ def shift_tolerant_mse(pred: torch.Tensor, target: torch.Tensor, valid: torch.Te
 
     SAR and optical are never perfectly co-registered; a plain MSE then rewards blur. Taking the
     best of a few small global shifts lets the network keep sharp edges where they are in the SAR.
-    The border of ``max_shift`` px is left out so that every shift compares the same pixels.
+    The target is padded by edge replication so that EVERY predicted pixel is compared for every
+    shift: a first version compared only the interior, left the outer ``max_shift`` px of each
+    training tile unsupervised, and the model drew dark seams at tile borders (measured on India
+    scene-3: mean brightness 0.09 lower at tile edges).
     """
     m = int(max_shift)
     if m <= 0:
         return masked_mse(pred, target, valid)
-    n, _, h, w = pred.shape
-    p = pred[:, :, m:h - m, m:w - m]
+    n, c, h, w = pred.shape
     if valid is None:
         valid = torch.ones((n, h, w), dtype=torch.bool, device=pred.device)
-    vp = valid[:, m:h - m, m:w - m]
+    tp = F.pad(target, (m, m, m, m), mode="replicate")
+    vp = F.pad(valid.unsqueeze(1).to(pred.dtype), (m, m, m, m), mode="replicate")
+    vpred = valid.unsqueeze(1).to(pred.dtype)
     losses = []
     for dy in range(-m, m + 1):
         for dx in range(-m, m + 1):
-            t = target[:, :, m + dy:h - m + dy, m + dx:w - m + dx]
-            v = (vp & valid[:, m + dy:h - m + dy, m + dx:w - m + dx]).unsqueeze(1).to(p.dtype)
-            err = ((p - t) ** 2 * v).sum(dim=(1, 2, 3)) / (v.sum(dim=(1, 2, 3)) * p.shape[1]).clamp_min(1.0)
+            t = tp[:, :, m + dy:m + dy + h, m + dx:m + dx + w]
+            v = vpred * vp[:, :, m + dy:m + dy + h, m + dx:m + dx + w]
+            err = ((pred - t) ** 2 * v).sum(dim=(1, 2, 3)) / (v.sum(dim=(1, 2, 3)) * c).clamp_min(1.0)
             losses.append(err)
     return torch.stack(losses, dim=1).min(dim=1).values.mean()
 

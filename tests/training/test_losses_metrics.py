@@ -28,11 +28,22 @@ def test_constant_offset_known_values():
 
 def test_shift_tolerant_mse_forgives_small_misregistration():
     g = torch.Generator().manual_seed(1)
-    target = torch.rand(2, 3, 40, 40, generator=g)
-    pred = torch.roll(target, shifts=(2, -1), dims=(2, 3))
-    assert masked_mse(pred, target).item() > 0.1
-    assert shift_tolerant_mse(pred, target, max_shift=2).item() < 1e-12
-    assert shift_tolerant_mse(pred, target, max_shift=1).item() > 0.1
+    big = torch.rand(2, 3, 48, 48, generator=g)
+    target = big[:, :, 4:44, 4:44]
+    pred = big[:, :, 6:46, 3:43]            # the same scene 2 px down, 1 px left
+    plain = masked_mse(pred, target).item()
+    assert plain > 0.1
+    assert shift_tolerant_mse(pred, target, max_shift=2).item() < 0.1 * plain   # only the replicated border differs
+    assert shift_tolerant_mse(pred, target, max_shift=1).item() > 0.5 * plain
+
+
+def test_shift_tolerant_mse_supervises_every_pixel():
+    """Regression: the tile border must get a gradient (an unsupervised border drew dark seams)."""
+    pred = torch.full((1, 3, 16, 16), 0.5, requires_grad=True)
+    target = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(2))
+    shift_tolerant_mse(pred, target, max_shift=2).backward()
+    assert bool((pred.grad[0, :, [0, 1, -2, -1], :].abs() > 0).all())
+    assert bool((pred.grad[0, :, :, [0, 1, -2, -1]].abs() > 0).all())
 
 
 def test_masked_mse_ignores_invalid_pixels():
