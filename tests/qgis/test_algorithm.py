@@ -271,3 +271,13 @@ def test_input_without_crs_runs_with_a_highlighted_warning(provider, processing_
     assert (tmp_path / "out.tif").is_file()
     warnings = [e for e in feedback.errors if "has no coordinate reference system" in e]
     assert len(warnings) == 1 and warnings[0].startswith("warning: no_crs_vv.tif has no coordinate reference system")
+
+
+@pytest.mark.parametrize("backend, name", [(1, "torch"), (2, "onnx")])
+def test_backend_choice_reaches_the_pipeline(provider, processing_module, tiny_model, scene, tmp_path, backend, name):
+    if name == "onnx":
+        pytest.importorskip("onnxruntime")
+    feedback = RecordingFeedback()
+    processing_module.run(ALG, {"INPUT": str(scene(RHONE)), "MODEL": str(tiny_model), "BACKEND": backend,
+                                "DEVICE": 1, "OUTPUT": str(tmp_path / "out.tif")}, feedback=feedback)
+    assert any(info.endswith(f"backend {name} on cpu") for info in feedback.infos), feedback.infos
