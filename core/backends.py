@@ -52,7 +52,7 @@ def torch_backend(model_path: Path, device: str, threads: Optional[int]) -> Back
     import torch
 
     if device == "cuda" and not torch.cuda.is_available():
-        raise SarColorizerError("--device cuda was asked for but PyTorch sees no CUDA GPU")
+        raise SarColorizerError("device cuda was asked for but PyTorch sees no CUDA GPU")
     if threads:
         torch.set_num_threads(threads)
     loaded = load_model_file(model_path)
@@ -110,7 +110,7 @@ def onnx_backend(onnx_path: Path, device: str, threads: Optional[int]) -> Backen
     providers = ["CPUExecutionProvider"]
     if device == "cuda":
         if "CUDAExecutionProvider" not in ort.get_available_providers():
-            raise SarColorizerError("--device cuda with the onnx backend needs onnxruntime-gpu")
+            raise SarColorizerError("device cuda with the onnx backend needs the onnxruntime-gpu package")
         providers.insert(0, "CUDAExecutionProvider")
     so = ort.SessionOptions()
     if threads:

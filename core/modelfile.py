@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelFileError
-from .model import ArchitectureConfig
+from .architecture import ArchitectureConfig
 
 FORMAT_VERSION = 1
 METADATA_KEY = "sar_colorizer"
@@ -209,7 +209,8 @@ def _open(path: str | os.PathLike, load_tensors: bool) -> LoadedModel:
     except ImportError as exc:  # pragma: no cover - set-up problem
         raise ModelFileError("the 'safetensors' package is missing; install the plugin's dependencies") from exc
     try:
-        with safe_open(str(path), framework="pt") as f:
+        # numpy for a metadata-only read: no torch import when QGIS only wants the help text
+        with safe_open(str(path), framework="pt" if load_tensors else "numpy") as f:
             header = f.metadata() or {}
             tensors = {k: f.get_tensor(k) for k in f.keys()} if load_tensors else {}
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:

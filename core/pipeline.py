@@ -96,6 +96,13 @@ def colorize(
     is_cancelled: Optional[IsCancelled] = None,
     log: Optional[Log] = None,
 ) -> ColorizeResult:
+    """Colorize one scene. Raises SarColorizerError subclasses with messages meant for users."""
+    with raster_io.gdal_exceptions():
+        return _colorize(input_path, output_path, options, progress, is_cancelled, log)
+
+
+def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optional[Progress],
+              is_cancelled: Optional[IsCancelled], log: Optional[Log]) -> ColorizeResult:
     started = time.perf_counter()
     say = log or (lambda _msg: None)
     model_path = resolve_model_path(options.model_path)

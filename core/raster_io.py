@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -18,7 +19,22 @@ from osgeo import gdal
 
 from .errors import InputError, OutputError
 
-gdal.UseExceptions()
+
+
+@contextmanager
+def gdal_exceptions():
+    """GDAL errors as Python exceptions inside, the caller's setting restored after.
+
+    Inside QGIS the process is shared with QGIS and other plugins: switching GDAL to exceptions
+    for good would change their behaviour.
+    """
+    was = gdal.GetUseExceptions()
+    gdal.UseExceptions()
+    try:
+        yield
+    finally:
+        if not was:
+            gdal.DontUseExceptions()
 
 STATS_SAMPLE_SIZE = 1024  # longest side of the decimated read used for scene statistics
 OUTPUT_BLOCK = 256
@@ -84,7 +100,8 @@ def open_raster(path: str | os.PathLike) -> gdal.Dataset:
     if not path.exists():
         raise InputError(f"input not found: {path}")
     try:
-        ds = gdal.Open(str(path), gdal.GA_ReadOnly)
+        with gdal_exceptions():
+            ds = gdal.Open(str(path), gdal.GA_ReadOnly)
     except RuntimeError as exc:
         raise InputError(f"{path} is not a raster GDAL can read: {exc}") from exc
     if ds is None:
@@ -97,6 +114,11 @@ def open_raster(path: str | os.PathLike) -> gdal.Dataset:
 
 
 def guess_band_roles(source: str | os.PathLike | gdal.Dataset) -> dict[str, int]:
+    with gdal_exceptions():
+        return _guess_band_roles(source)
+
+
+def _guess_band_roles(source: str | os.PathLike | gdal.Dataset) -> dict[str, int]:
     """Which band is VV and which VH: band descriptions and metadata first, then conventions.
 
     Conventions: one band is VV (VH if the file name says `_vh`), two bands are VV then VH (the
@@ -123,14 +145,14 @@ def guess_band_roles(source: str | os.PathLike | gdal.Dataset) -> dict[str, int]
     raise InputError(
         f"{name or 'input'}: cannot tell which band is VV or VH: it has {ds.RasterCount} bands and "
         "none is described as VV or VH (is it a Sentinel-1 backscatter raster?); "
-        "say which band is which, e.g. --bands VV=1,VH=2"
+        "say which band is which (command line: --bands VV=1,VH=2; QGIS: the VV band / VH band fields)"
     )
 
 
 def open_sar(path: str | os.PathLike, bands: Optional[dict[str, int]] = None) -> SarRaster:
     ds = open_raster(path)
     path = Path(path)
-    roles = dict(bands) if bands else guess_band_roles(ds)
+    roles = dict(bands) if bands else _guess_band_roles(ds)
     for role, number in roles.items():
         if role not in ("VV", "VH"):
             raise InputError(f"unknown band role {role!r}: use VV and/or VH")

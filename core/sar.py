@@ -109,7 +109,7 @@ def check_bands_for_model(available: Mapping[str, object], spec: InputSpec, sour
         raise InputError(
             f"{source}: the model needs band(s) {', '.join(spec.bands)} but {', '.join(missing)} "
             f"is not in the input (found: {', '.join(available) or 'none'}); "
-            "say which input band is which with --bands (e.g. --bands VV=1,VH=2)"
+            "say which input band is which (command line: --bands VV=1,VH=2; QGIS: the VV band / VH band fields)"
         )
     if not usable:
         raise InputError(

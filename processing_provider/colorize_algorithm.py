@@ -38,12 +38,9 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 
 from .. import deps
+from ..core.options import BACKENDS, DEVICES
 from .model_info import DEFAULT_MODEL_PATH, describe_model
 
-# Same order as core.options.BACKENDS / DEVICES (a test checks it); copied so that building the
-# dialog does not import anything heavy.
-BACKENDS = ("auto", "torch", "onnx")
-DEVICES = ("auto", "cpu", "cuda")
 
 
 def _tracker() -> str:
@@ -299,8 +296,7 @@ def _check_bands_can_be_detected(path: str) -> None:
     try:
         guess_band_roles(path)
     except SarColorizerError as exc:
-        raise QgsProcessingException(
-            f"{exc}. In QGIS: set 'VV band' (VV_BAND=) and, if present, 'VH band' (VH_BAND=).") from None
+        raise QgsProcessingException(str(exc)) from None
 
 
 def raster_file_path(layer: QgsRasterLayer) -> Optional[str]:

@@ -1,7 +1,7 @@
 """What the Processing dialog says about the model: read from the model file's own metadata.
 
-Kept apart from the algorithm so the help text can be tested on its own and so that reading the
-metadata (which imports core.modelfile, and with it torch) only happens when the help is shown.
+Kept apart from the algorithm so the help text can be tested on its own. core.modelfile and
+core.architecture import no torch, so this is cheap at QGIS start-up.
 """
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import html
 from pathlib import Path
 from typing import Optional
 
-# Same place as core.modelfile.DEFAULT_MODEL_PATH (a test checks they agree); computed here so that
-# building the Processing parameters at QGIS start-up does not import core.modelfile and torch.
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "sar_colorizer.safetensors"
+from ..core.modelfile import DEFAULT_MODEL_PATH
 
 
 def describe_model(path: Optional[Path] = None) -> str:

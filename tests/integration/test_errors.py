@@ -71,7 +71,7 @@ def test_three_band_photo_is_refused(tmp_path, model_file):
         run(inp, tmp_path / "o.tif", model_file)
     assert str(e.value) == ("photo.tif: cannot tell which band is VV or VH: it has 3 bands and none is "
                             "described as VV or VH (is it a Sentinel-1 backscatter raster?); say which "
-                            "band is which, e.g. --bands VV=1,VH=2")
+                            "band is which (command line: --bands VV=1,VH=2; QGIS: the VV band / VH band fields)")
     assert not (tmp_path / "o.tif").exists()
 
 

@@ -73,15 +73,6 @@ def test_provider_registers_algorithm_with_its_parameters(provider):
     assert provider.supportedOutputRasterLayerExtensions() == ["tif"]
 
 
-def test_defaults_agree_with_core():
-    """The plugin copies a few core constants to stay torch-free at start-up: they must not drift."""
-    from sar_colorizer.core.modelfile import DEFAULT_MODEL_PATH
-    from sar_colorizer.core.options import BACKENDS, DEVICES
-
-    assert colorize_algorithm.DEFAULT_MODEL_PATH == DEFAULT_MODEL_PATH
-    assert colorize_algorithm.BACKENDS == BACKENDS and colorize_algorithm.DEVICES == DEVICES
-
-
 def test_help_says_when_no_model_is_installed(tmp_path):
     text = colorize_algorithm.help_html(tmp_path / "absent.safetensors")
     assert "<b>No model is installed</b>" in text
@@ -189,7 +180,7 @@ def test_rgb_photo_is_refused_with_a_message(provider, processing_module, tiny_m
     message = str(info.value)
     assert "cannot tell which band is VV or VH: it has 3 bands" in message
     assert "is it a Sentinel-1 backscatter raster?" in message
-    assert "In QGIS: set 'VV band' (VV_BAND=)" in message
+    assert "QGIS: the VV band / VH band fields" in message
     assert "Traceback" not in message
     assert not (tmp_path / "x.tif").exists()
 

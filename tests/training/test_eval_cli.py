@@ -54,7 +54,7 @@ def test_eval_refuses_band_the_model_cannot_use(paired_folder, tmp_path, capsys)
     assert eval_main(["--model", str(out), "--data", str(vh), "--band-roles", "vh=VH", "--grid", ""]) == 1
     err = capsys.readouterr().err
     assert ("sar-colorizer-eval: error: vh/q: the model needs band(s) VV but VV is not in the input (found: VH); "
-            "say which input band is which with --bands (e.g. --bands VV=1,VH=2)") in err
+            "say which input band is which (command line: --bands VV=1,VH=2; QGIS: the VV band / VH band fields)") in err
 
 
 def test_predict_image_tiles_without_overlap_and_crops():

@@ -66,7 +66,7 @@ def test_band_checks_name_what_is_missing():
     with pytest.raises(InputError) as e:
         check_bands_for_model({"VV": 1}, spec, "a.tif")
     assert str(e.value) == ("a.tif: the model needs band(s) VV, VH but VH is not in the input (found: VV); "
-                            "say which input band is which with --bands (e.g. --bands VV=1,VH=2)")
+                            "say which input band is which (command line: --bands VV=1,VH=2; QGIS: the VV band / VH band fields)")
     flexible = InputSpec(bands=("VV", "VH"), availability_channels=True)
     check_bands_for_model({"VH": 1}, flexible, "b.tif")  # VH alone is enough for this model
     vv_only = InputSpec(bands=("VV",), availability_channels=True)
