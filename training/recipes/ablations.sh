@@ -10,6 +10,7 @@ DATA=${DATA:-../shared/data/train}
 RUNS=${RUNS:-runs}
 SEED=${SEED:-20261125}
 EPOCHS=${EPOCHS:-14}
+STAGE=${STAGE:-all}   # all | train | eval
 
 COMMON=(
   --data "$DATA"
@@ -20,6 +21,7 @@ COMMON=(
   --lr 2e-3 --aug-shift 2 --band-dropout 0.5 --seed "$SEED"
   --val-tiles-per-pair 2 --threads 1 --device cpu --max-minutes 50
 )
+if [[ "$STAGE" == all || "$STAGE" == train ]]; then
 mkdir -p "$RUNS"
 "$PY" -m sar_colorizer.training.cli train "${COMMON[@]}" --bands VV --no-availability-channels \
     --exclude 'la-texas-vh/*' --loss shift_mse --loss-shift 2 \
@@ -30,14 +32,16 @@ A=$!
     --out "$RUNS/robust-mse/model.safetensors" --name sar-colorizer-robust-mse \
     --description "Ablation (f): robust U-Net, VV/VH, plain MSE" > "$RUNS/robust-mse.log" 2>&1 &
 B=$!
-wait $A; wait $B
+wait $A || echo "VV-only run failed"; wait $B || echo "plain-MSE run failed"
+fi
+[[ "$STAGE" == all || "$STAGE" == eval ]] || exit 0
 
 # Scores (the numbers in MODEL.md). VV-only model vs the bundled model on validation pairs that have VV;
 # the bundled model again with VH hidden; the plain-MSE robust model on every validation set.
 VAL=(--only 'india-scenes/scene-3' --only 'desert-patches/*_patch_15' --only 'temperate-pairs/finland_000aa810_*'
      --only 'temperate-pairs/sen12mscr_ROIs2017_winter_*')
 "$PY" -m sar_colorizer.training.cli eval --model models/sar_colorizer.safetensors --model "$RUNS/vv-only/model.safetensors" \
-    --model "$RUNS/robust-mse/model.safetensors" --data "$DATA" "${VAL[@]}" --grid '' \
+    --model "$RUNS/robust-mse/model.safetensors" --data "$DATA" "${VAL[@]}" --grid '' --shifts 1 2 4 \
     --json "$RUNS/eval-ablations-vv-sets.json" --threads 2
 "$PY" -m sar_colorizer.training.cli eval --model models/sar_colorizer.safetensors --data "$DATA" \
     --only 'temperate-pairs/finland_000aa810_*' --only 'temperate-pairs/sen12mscr_ROIs2017_winter_*' \
