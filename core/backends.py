@@ -1,7 +1,8 @@
 """Run the model on batches of tiles with torch or ONNX Runtime, from the same model file.
 
-`auto` prefers ONNX Runtime on the CPU (measured faster there: see benchmarks/backends.py) and
-torch on CUDA. An ONNX export beside the model file is used when its recorded source hash matches
+`auto` prefers ONNX Runtime on the CPU and torch on CUDA. On an idle CPU the two are close (torch
+in channels_last was as fast or faster, benchmarks/RESULTS.md); on a busy one, torch's OpenMP
+threads collapse and ONNX Runtime was 2-8x faster, so it is the safer default for a GIS desktop. An ONNX export beside the model file is used when its recorded source hash matches
 the model file; otherwise one is exported into a cache folder once (needs torch).
 """
 from __future__ import annotations

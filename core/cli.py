@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overlap", type=int, help="tile overlap in pixels (default: the model's)")
     p.add_argument("--backend", choices=BACKENDS, default="auto")
     p.add_argument("--device", choices=DEVICES, default="auto")
-    p.add_argument("--batch-size", type=int, default=4, help="tiles per model call (default 4)")
+    p.add_argument("--batch-size", type=int, help="tiles per model call (default: 1 on CPU, 8 on CUDA)")
     p.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

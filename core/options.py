@@ -18,9 +18,17 @@ class ColorizeOptions:
     overlap: Optional[int] = None              # None: the model's own
     backend: str = "auto"
     device: str = "auto"
-    batch_size: int = 4
+    batch_size: Optional[int] = None           # None: 1 on the CPU, 8 on CUDA (see batch_size_for)
     overwrite: bool = False
     threads: Optional[int] = None              # None: all cores
+
+
+def batch_size_for(device: str, asked: Optional[int]) -> int:
+    """Tiles per model call. On the CPU one tile at a time was fastest per tile (benchmarks/RESULTS.md:
+    a batch of 4 tiles of 256 px no longer fits the per-core cache); a GPU wants a batch."""
+    if asked:
+        return max(1, int(asked))
+    return 8 if device == "cuda" else 1
 
 
 @dataclass

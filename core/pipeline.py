@@ -16,7 +16,7 @@ from . import raster_io, sar
 from .backends import Backend, load_backend
 from .errors import Cancelled, InputError, ModelFileError
 from .modelfile import DEFAULT_MODEL_PATH, ModelMetadata
-from .options import ColorizeOptions, ColorizeResult
+from .options import ColorizeOptions, ColorizeResult, batch_size_for
 from .tiling import StripAccumulator, TileGrid, pad_to_tile, tile_rows
 
 Progress = Callable[[float], None]
@@ -131,7 +131,8 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
         output_path, raster.width, raster.height, raster.dataset.GetGeoTransform(can_return_null=True),
         raster.dataset.GetProjection(), overwrite=options.overwrite)
     try:
-        _run_tiles(raster, grid, backend, meta, band_units, stats, writer, options.batch_size,
+        _run_tiles(raster, grid, backend, meta, band_units, stats, writer,
+                   batch_size_for(backend.device, options.batch_size),
                    progress, is_cancelled)
         if is_cancelled and is_cancelled():
             raise Cancelled("cancelled: no output was written")

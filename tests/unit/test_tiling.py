@@ -82,3 +82,27 @@ def test_pad_to_tile_mirrors_small_inputs():
     assert p.shape == (1, 8, 8)
     assert (p[:, :2, :3] == a).all()
     assert p[0, 0, 3] == a[0, 0, 2]  # symmetric mirror
+
+
+def test_finish_rows_with_convert_equals_plain_blend_in_chunks():
+    rng = np.random.default_rng(3)
+    grid = TileGrid(150, 200, 64, 16)
+    plain, chunked = StripAccumulator(grid, 3), StripAccumulator(grid, 3)
+    seen = []
+
+    def to_bytes(rows, r0):
+        seen.append((r0, rows.shape[1]))
+        return np.clip(rows * 255 + 0.5, 0, 255).astype(np.uint8)
+
+    for y0, final in tile_rows(grid):
+        for x0 in grid.xs:
+            t = rng.random((3, 64, 64), dtype=np.float32)
+            plain.add(y0, x0, t)
+            chunked.add(y0, x0, t)
+        seen.clear()
+        a0, a = plain.finish_rows(final)
+        b0, b = chunked.finish_rows(final, convert=to_bytes, chunk_rows=20)
+        assert [r0 for r0, _ in seen] == list(range(0, final - y0, 20))  # 20 rows at a time
+        assert sum(n for _, n in seen) == final - y0
+        assert a0 == b0 and b.dtype == np.uint8 and b.shape == a.shape
+        assert np.array_equal(b, to_bytes(a, 0))
