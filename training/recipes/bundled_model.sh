@@ -63,4 +63,8 @@ publish_model('$RUNS/bundled/model.safetensors', 'models/sar_colorizer.safetenso
               {'india_scene3_tiled_no_overlap': '$RUNS/eval-india-scene3.json',
                'validation_all_datasets': '$RUNS/eval-validation.json'}, commit='${TRAIN_COMMIT:-}' or None)
 print(export_onnx_file('models/sar_colorizer.safetensors', 'models/sar_colorizer.onnx'))"
+  # the committed grids are half size (2x2 average) to keep the repository small
+  for f in docs/eval-india-scene3.png docs/eval-validation.png; do
+    gdal_translate -q -of PNG -outsize 50% 50% -r average "$f" "$f.half.png" && mv "$f.half.png" "$f"; rm -f "$f.aux.xml" "$f.half.png.aux.xml"
+  done
 fi
