@@ -122,7 +122,8 @@ def _guess_band_roles(source: str | os.PathLike | gdal.Dataset) -> dict[str, int
     """Which band is VV and which VH: band descriptions and metadata first, then conventions.
 
     Conventions: one band is VV (VH if the file name says `_vh`), two bands are VV then VH (the
-    order of Sentinel-1 GRD dual-pol products and of SNAP/GEE exports). Anything else must be said.
+    order of Sentinel-1 GRD dual-pol products and of SNAP/GEE exports), a grey picture saved as
+    RGB(A) is its first band. Anything else must be said.
     """
     ds = source if isinstance(source, gdal.Dataset) else open_raster(source)
     found: dict[str, int] = {}
@@ -142,11 +143,22 @@ def _guess_band_roles(source: str | os.PathLike | gdal.Dataset) -> dict[str, int
         return {"VH": 1} if _FILENAME_VH.search(Path(name).stem) else {"VV": 1}
     if ds.RasterCount == 2:
         return {"VV": 1, "VH": 2}
+    if ds.RasterCount in (3, 4) and _is_grey_picture(ds):
+        return {"VH": 1} if _FILENAME_VH.search(Path(name).stem) else {"VV": 1}
     raise InputError(
         f"{name or 'input'}: cannot tell which band is VV or VH: it has {ds.RasterCount} bands and "
         "none is described as VV or VH (is it a Sentinel-1 backscatter raster?); "
         "say which band is which (command line: --bands VV=1,VH=2; QGIS: the VV band / VH band fields)"
     )
+
+
+def _is_grey_picture(ds: gdal.Dataset, size: int = 256) -> bool:
+    """A one-band SAR image saved as RGB(A) (a display JPEG/PNG): bands 1-3 equal, up to JPEG noise."""
+    scale = max(ds.RasterXSize, ds.RasterYSize) / size
+    xs, ys = (max(1, round(ds.RasterXSize / scale)), max(1, round(ds.RasterYSize / scale))) if scale > 1 \
+        else (ds.RasterXSize, ds.RasterYSize)
+    r, g, b = (ds.GetRasterBand(i).ReadAsArray(buf_xsize=xs, buf_ysize=ys).astype(np.float64) for i in (1, 2, 3))
+    return max(np.abs(r - g).max(), np.abs(r - b).max()) <= 2
 
 
 def open_sar(path: str | os.PathLike, bands: Optional[dict[str, int]] = None) -> SarRaster:

@@ -189,3 +189,18 @@ def test_failure_during_inference_removes_the_temp_file(tmp_path, model_file, mo
     with pytest.raises(RuntimeError, match="disk on fire"):
         run(inp, out_dir / "o.tif", model_file)
     assert list(out_dir.iterdir()) == []
+
+
+def test_grey_sar_picture_saved_as_rgb_is_read_as_one_band(tmp_path, model_file):
+    grey = (np.random.default_rng(2).random((60, 70)) * 255).astype(np.uint8)
+    inp = write_tif(tmp_path / "sar_grey.tif", [grey, grey, grey], dtype=gdal.GDT_Byte)
+    r = run(inp, tmp_path / "o.tif", model_file)
+    assert r.bands_used == {"VV": 1} and r.units == "VV:dn"
+
+
+def test_india_display_jpeg_runs_with_detected_bands(shared_data, tmp_path, model_file):
+    # the India SAR is an RGB JPEG of a grey image, without georeferencing
+    from sar_colorizer.core.raster_io import guess_band_roles
+
+    jpg = shared_data / "train" / "india-scenes" / "scene-3" / "sar.jpg"
+    assert guess_band_roles(jpg) == {"VV": 1}
