@@ -24,7 +24,7 @@ class ColorizeOptions:
 
 
 def batch_size_for(device: str, asked: Optional[int]) -> int:
-    """Tiles per model call. On the CPU one tile at a time was fastest per tile (benchmarks/RESULTS.md:
+    """Tiles per model call. On the CPU one tile at a time was as fast or faster (benchmarks/RESULTS.md:
     a batch of 4 tiles of 256 px no longer fits the per-core cache); a GPU wants a batch."""
     if asked:
         return max(1, int(asked))
