@@ -19,6 +19,11 @@ from osgeo import gdal
 
 from .errors import InputError, OutputError
 
+STATS_SAMPLE_SIZE = 1024  # longest side of the decimated read used for scene statistics
+OUTPUT_BLOCK = 256
+OVERVIEW_CACHE_BYTES = 32 * 1024 * 1024  # GDAL block cache while building overviews
+_POL_RE = {pol: re.compile(rf"(?<![A-Z]){pol}(?![A-Z])") for pol in ("VV", "VH")}
+_FILENAME_VH = re.compile(r"(^|[_\-.])vh([_\-.]|$)", re.IGNORECASE)
 
 
 @contextmanager
@@ -35,12 +40,6 @@ def gdal_exceptions():
     finally:
         if not was:
             gdal.DontUseExceptions()
-
-STATS_SAMPLE_SIZE = 1024  # longest side of the decimated read used for scene statistics
-OUTPUT_BLOCK = 256
-OVERVIEW_CACHE_BYTES = 32 * 1024 * 1024  # GDAL block cache while building overviews
-_POL_RE = {pol: re.compile(rf"(?<![A-Z]){pol}(?![A-Z])") for pol in ("VV", "VH")}
-_FILENAME_VH = re.compile(r"(^|[_\-.])vh([_\-.]|$)", re.IGNORECASE)
 
 
 @dataclass
