@@ -4,23 +4,8 @@
 #   (e) VV-only input (no VH, no availability channels; la-texas-vh is VH-only, so it is left out)
 #   (f) robust U-Net trained with plain MSE instead of the shift-tolerant MSE
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-PY=${PY:-.venv/bin/python}
-DATA=${DATA:-../shared/data/train}
-RUNS=${RUNS:-runs}
-SEED=${SEED:-20261125}
-EPOCHS=${EPOCHS:-14}
-STAGE=${STAGE:-all}   # all | train | eval
-
-COMMON=(
-  --data "$DATA"
-  --holdout 'india-scenes/scene-3' --holdout 'desert-patches/*_patch_15' --holdout 'la-texas-vh/*[05]'
-  --holdout 'temperate-pairs/finland_000aa810_*' --holdout 'temperate-pairs/sen12mscr_ROIs2017_winter_*'
-  --band-roles la-texas-vh=VH
-  --epochs "$EPOCHS" --samples-per-epoch 1024 --batch-size 16 --tile 128
-  --lr 2e-3 --aug-shift 2 --band-dropout 0.5 --seed "$SEED"
-  --val-tiles-per-pair 2 --threads 1 --device cpu --max-minutes 50
-)
+source "$(dirname "$0")/common.sh"
+COMMON=("${RECIPE[@]}" --max-minutes 50)
 if [[ "$STAGE" == all || "$STAGE" == train ]]; then
 mkdir -p "$RUNS"
 "$PY" -m sar_colorizer.training.cli train "${COMMON[@]}" --bands VV --no-availability-channels \

@@ -5,26 +5,10 @@
 #   STAGE=export bash training/recipes/bundled_model.sh   # only the export/evaluation steps
 # Data: ../shared/data/train (see its README). India scene-3 is validation only.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-PY=${PY:-.venv/bin/python}
-DATA=${DATA:-../shared/data/train}
-RUNS=${RUNS:-runs}
-SEED=${SEED:-20261125}
-EPOCHS=${EPOCHS:-14}
-STAGE=${STAGE:-all}
-
-COMMON=(
-  --data "$DATA"
-  --holdout 'india-scenes/scene-3'                   # validation scene (never trained on)
-  --holdout 'desert-patches/*_patch_15'               # one desert location, all 12 months
-  --holdout 'la-texas-vh/*[05]'                       # 20 of 100 LA/Texas tiles (names ending 0 or 5)
-  --holdout 'temperate-pairs/finland_000aa810_*'      # one Finnish place, 3 months
-  --holdout 'temperate-pairs/sen12mscr_ROIs2017_winter_*'  # Aachen/Limburg winter pair
-  --band-roles la-texas-vh=VH                         # single-band files default to VV; these are VH
+source "$(dirname "$0")/common.sh"
+COMMON=("${RECIPE[@]}"
   --bands VV,VH                                       # + availability channels: VV, VH or both
-  --epochs "$EPOCHS" --samples-per-epoch 1024 --batch-size 16 --tile 128
-  --lr 2e-3 --aug-shift 2 --band-dropout 0.5 --seed "$SEED"
-  --val-tiles-per-pair 2 --threads 1 --device cpu --max-minutes 70
+  --max-minutes 70
 )
 
 if [[ "$STAGE" == all || "$STAGE" == train ]]; then
