@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sar_colorizer.core.onnx_export import file_sha256
+
 from common import DATA, interleaved, machine_line, median, model_file, say, synthetic_sar
 
 
@@ -85,7 +87,7 @@ def main() -> None:
         say(f"model: {what}")
         tb = backends.load_backend(mp, "torch", "cpu", args.threads)
         ob = backends.load_backend(mp, "onnx", "cpu", args.threads)
-        onnx_path = backends.onnx_for(mp)
+        onnx_path = backends.cached_onnx_export(mp, file_sha256(mp))  # same graph as ORT runs
         meta = tb.metadata
         tile = meta.tile.size
         tiles, source = real_tiles(meta, tile, max(sizes), tmp)

@@ -74,14 +74,10 @@ def torch_backend(model_path: Path, device: str, threads: Optional[int]) -> Back
     return Backend("torch", device, loaded.metadata, run)
 
 
-def onnx_for(model_path: Path) -> Path:
-    """The ONNX export of a model file: the one beside it if current, else a cached export."""
-    from .onnx_export import SOURCE_KEY, export_onnx, file_sha256
+def cached_onnx_export(model_path: Path, digest: str) -> Path:
+    """An ONNX export of the model file in the cache folder, made once (needs torch)."""
+    from .onnx_export import export_onnx
 
-    digest = file_sha256(model_path)
-    beside = model_path.with_suffix(".onnx")
-    if beside.is_file() and _onnx_source(beside) == digest:
-        return beside
     cached = cache_dir() / f"{digest}.onnx"
     if cached.is_file():
         return cached
@@ -92,16 +88,26 @@ def onnx_for(model_path: Path) -> Path:
     return export_onnx(model_path, cached)
 
 
-def _onnx_source(path: Path) -> str:
-    import onnxruntime as ort
+def onnx_backend_for_model(model_path: Path, device: str, threads: Optional[int]) -> Backend:
+    """ONNX Runtime on the export beside the model file when it is current (its recorded source
+    hash matches), else on a cached export; each session is opened once."""
+    from .onnx_export import file_sha256
 
-    from .onnx_export import SOURCE_KEY
-
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return sess.get_modelmeta().custom_metadata_map.get(SOURCE_KEY, "")
+    digest = file_sha256(model_path)
+    beside = model_path.with_suffix(".onnx")
+    if beside.is_file():
+        backend, source = _onnx_session(beside, device, threads)
+        if source == digest:
+            return backend
+    return _onnx_session(cached_onnx_export(model_path, digest), device, threads)[0]
 
 
 def onnx_backend(onnx_path: Path, device: str, threads: Optional[int]) -> Backend:
+    return _onnx_session(onnx_path, device, threads)[0]
+
+
+def _onnx_session(onnx_path: Path, device: str, threads: Optional[int]) -> tuple[Backend, str]:
+    """The backend and the source hash the ONNX file records."""
     if not _has("onnxruntime"):
         raise SarColorizerError(ORT_OPTIONAL)
     import onnxruntime as ort
@@ -120,12 +126,12 @@ def onnx_backend(onnx_path: Path, device: str, threads: Optional[int]) -> Backen
         sess = ort.InferenceSession(str(onnx_path), so, providers=providers)
     except Exception as exc:  # onnxruntime raises its own exception types
         raise ModelFileError(f"{onnx_path} is not a readable ONNX model: {exc}") from exc
-    metadata, _ = read_onnx_metadata(sess)
+    metadata, source = read_onnx_metadata(sess)
 
     def run(batch: np.ndarray) -> np.ndarray:
         return sess.run(["rgb"], {"sar": batch})[0]
 
-    return Backend("onnx", device, metadata, run)
+    return Backend("onnx", device, metadata, run), source
 
 
 def load_backend(model_path: Path, backend: str = "auto", device: str = "auto",
@@ -143,13 +149,9 @@ def load_backend(model_path: Path, backend: str = "auto", device: str = "auto",
     read_metadata(model_path)  # clear error for a missing, corrupt or foreign file, before anything else
     if backend == "auto":
         backend = "onnx" if device == "cpu" and _has("onnxruntime") and (
-            _has("torch") or _onnx_beside(model_path)) else "torch"
+            _has("torch") or model_path.with_suffix(".onnx").is_file()) else "torch"
     if backend == "onnx":
-        return onnx_backend(onnx_for(model_path), device, threads)
+        return onnx_backend_for_model(model_path, device, threads)
     if backend == "torch":
         return torch_backend(model_path, device, threads)
     raise SarColorizerError(f"unknown backend {backend!r}: use auto, torch or onnx")
-
-
-def _onnx_beside(model_path: Path) -> bool:
-    return model_path.with_suffix(".onnx").is_file()
