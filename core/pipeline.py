@@ -71,19 +71,17 @@ def read_strip(raster: raster_io.SarRaster, y0: int, rows: int, meta: ModelMetad
     return sar.model_input(bands, stats, valid, meta.inputs), valid
 
 
-def to_rgb_bytes(pred: np.ndarray, valid: np.ndarray, meta: ModelMetadata, chunk_rows: int = 32) -> np.ndarray:
+def to_rgb_bytes(pred: np.ndarray, valid: np.ndarray, meta: ModelMetadata) -> np.ndarray:
     """(3, n, w) float predictions -> uint8, 0 where invalid.
 
-    These are full-width rows, so float temporaries are made a few rows at a time (memory must not
-    grow with the raster width more than it has to).
+    Called on a few rows at a time (StripAccumulator.finish_rows chunks them), so the float
+    temporaries here stay small however wide the raster is.
     """
-    rgb = np.empty(pred.shape, np.uint8)
-    for r in range(0, pred.shape[1], chunk_rows):
-        scaled = pred[:, r : r + chunk_rows] * np.float32(meta.output.scale)
-        scaled += np.float32(meta.output.offset)
-        scaled += np.float32(0.5)
-        np.clip(scaled, 0, 255, out=scaled)
-        rgb[:, r : r + chunk_rows] = scaled
+    scaled = pred * np.float32(meta.output.scale)
+    scaled += np.float32(meta.output.offset)
+    scaled += np.float32(0.5)
+    np.clip(scaled, 0, 255, out=scaled)
+    rgb = scaled.astype(np.uint8)
     rgb[:, ~valid] = 0
     return rgb
 
