@@ -17,7 +17,7 @@ from .backends import Backend, load_backend
 from .errors import Cancelled, InputError, ModelFileError
 from .modelfile import DEFAULT_MODEL_PATH, ModelMetadata
 from .options import ColorizeOptions, ColorizeResult, batch_size_for
-from .tiling import StripAccumulator, TileGrid, pad_to_tile, tile_rows
+from .tiling import BlendAccumulator, TileGrid, pad_to_tile, tile_rows
 
 Progress = Callable[[float], None]
 IsCancelled = Callable[[], bool]
@@ -74,8 +74,8 @@ def read_strip(raster: raster_io.SarRaster, y0: int, rows: int, meta: ModelMetad
 def to_rgb_bytes(pred: np.ndarray, valid: np.ndarray, meta: ModelMetadata) -> np.ndarray:
     """(3, n, w) float predictions -> uint8, 0 where invalid.
 
-    Called on a few rows at a time (StripAccumulator.finish_rows chunks them), so the float
-    temporaries here stay small however wide the raster is.
+    Called on the finished columns of one batch of tiles, so the float temporaries here stay
+    small however wide the raster is.
     """
     scaled = pred * np.float32(meta.output.scale)
     scaled += np.float32(meta.output.offset)
@@ -150,31 +150,31 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
 def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, band_units, stats,
                writer: raster_io.RgbGeoTiffWriter, batch_size: int,
                progress: Optional[Progress], is_cancelled: Optional[IsCancelled]) -> None:
-    acc = StripAccumulator(grid, channels=3)
+    """Rows of tiles top to bottom, each in batches left to right; after each batch the columns
+    left of the next tile are final and go to the writer, so no buffer but the blend's carried
+    overlap rows is as wide as the raster."""
+    acc = BlendAccumulator(grid, channels=3)
     th, tw, done, total = grid.tile_height, grid.tile_width, 0, grid.count
     xs = grid.xs
     batch_size = max(1, batch_size)
     for y0, final in tile_rows(grid):
-        valid = np.empty((th, raster.width), bool)
+        acc.start_row(y0, final)
         for start in range(0, len(xs), batch_size):
             if is_cancelled and is_cancelled():
                 raise Cancelled("cancelled: no output was written")
             batch_x = xs[start : start + batch_size]
-            # read only the columns this batch covers: model input memory does not grow with width
             wx0, wx1 = batch_x[0], batch_x[-1] + tw
-            window, valid[:, wx0:wx1] = read_strip(raster, y0, th, meta, band_units, stats,
-                                                   x0=wx0, cols=wx1 - wx0)
+            window, valid = read_strip(raster, y0, th, meta, band_units, stats, x0=wx0, cols=wx1 - wx0)
             batch = np.stack([pad_to_tile(window[:, :, x - wx0 : x - wx0 + tw], grid.tile) for x in batch_x])
             del window
             pred = backend.run(np.ascontiguousarray(batch, dtype=np.float32))
             for x, p in zip(batch_x, pred):
-                acc.add(y0, x, p[:, :th, :tw])
+                acc.add(x, p[:, :th, :tw])
+            until = xs[start + batch_size] if start + batch_size < len(xs) else grid.width
+            # the finished columns start at this batch's first tile, so its read covers them
+            x0, blended = acc.finish_columns(until)
+            ok = valid[: final - y0, x0 - wx0 : until - wx0]
+            writer.write_window(to_rgb_bytes(blended, ok, meta), ok, x0, y0)
             done += len(batch_x)
             if progress:
                 progress(0.97 * done / total)
-        # rows [y0, final) are now final; their validity is the first rows of this strip.
-        # They are blended and turned into bytes a few rows at a time (no full-width float copy).
-        row0, rgb = acc.finish_rows(
-            final, convert=lambda rows, r: to_rgb_bytes(rows, valid[r : r + rows.shape[1]], meta))
-        writer.write_rows(rgb, valid[: final - row0])
-        del rgb

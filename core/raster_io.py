@@ -20,7 +20,11 @@ from osgeo import gdal
 from .errors import InputError, OutputError
 
 STATS_SAMPLE_SIZE = 1024  # longest side of the decimated read used for scene statistics
-OUTPUT_BLOCK = 256
+# Output blocks are 128 rows tall: pixels wait in memory until their block is complete, and the
+# rows that wait are those between the last block boundary and the last finished row, across the
+# whole width (benchmarks/memory.py)
+OUTPUT_BLOCK_WIDTH, OUTPUT_BLOCK_HEIGHT = 256, 128
+FLUSH_EVERY_BLOCKS = 16  # complete blocks handed to GDAL between two flushes of its cache
 OVERVIEW_CACHE_BYTES = 32 * 1024 * 1024  # GDAL block cache while building overviews
 _POL_RE = {pol: re.compile(rf"(?<![A-Z]){pol}(?![A-Z])") for pol in ("VV", "VH")}
 _FILENAME_VH = re.compile(r"(^|[_\-.])vh([_\-.]|$)", re.IGNORECASE)
@@ -224,7 +228,7 @@ def _decimated_by_rows(sar: SarRaster, role: str, xs: int, ys: int) -> np.ndarra
     return out
 
 
-def overview_levels(width: int, height: int, smallest: int = OUTPUT_BLOCK) -> list[int]:
+def overview_levels(width: int, height: int, smallest: int = OUTPUT_BLOCK_WIDTH) -> list[int]:
     levels, f = [], 2
     while max(width, height) / f >= smallest / 2 and max(width, height) > smallest:
         levels.append(f)
@@ -233,7 +237,7 @@ def overview_levels(width: int, height: int, smallest: int = OUTPUT_BLOCK) -> li
 
 
 class RgbGeoTiffWriter:
-    """Writes RGB Byte + an internal mask, tiled and compressed, block row by block row."""
+    """Writes RGB Byte + an internal mask, tiled and compressed, block by block as blocks complete."""
 
     def __init__(self, path: str | os.PathLike, width: int, height: int,
                  geotransform, projection: str, overwrite: bool = False):
@@ -249,7 +253,7 @@ class RgbGeoTiffWriter:
             raise OutputError(f"output folder is not writable: {folder}")
         self.width, self.height = width, height
         self.tmp = folder / f".{self.path.stem}.partial-{uuid.uuid4().hex[:8]}.tif"
-        options = ["TILED=YES", f"BLOCKXSIZE={OUTPUT_BLOCK}", f"BLOCKYSIZE={OUTPUT_BLOCK}",
+        options = ["TILED=YES", f"BLOCKXSIZE={OUTPUT_BLOCK_WIDTH}", f"BLOCKYSIZE={OUTPUT_BLOCK_HEIGHT}",
                    "COMPRESS=DEFLATE", "PREDICTOR=2", "PHOTOMETRIC=RGB", "INTERLEAVE=PIXEL",
                    "BIGTIFF=IF_SAFER"]
         try:
@@ -265,38 +269,58 @@ class RgbGeoTiffWriter:
         except RuntimeError as exc:
             self.abort()
             raise OutputError(f"cannot create {self.path}: {exc}") from exc
-        self._next_row = 0
+        self._pending: dict[tuple[int, int], list] = {}  # (block row, block column) -> [block, pixels in]
+        self._written = self._unflushed = 0
 
-    def write_rows(self, rgb: np.ndarray, valid: np.ndarray) -> None:
-        """Append the next rows: rgb (3, n, width) uint8, valid (n, width) bool.
+    def write_window(self, rgb: np.ndarray, valid: np.ndarray, x0: int, y0: int) -> None:
+        """Write rgb (3, n, m) uint8 and valid (n, m) bool at column x0, row y0.
 
-        Rows go straight into GDAL's block cache, and the cache is flushed each time a block row
-        is complete (or the image ends), never in between: so no compressed block is written
-        twice, no rows are held back in numpy as well, and the cache is emptied after each block row.
+        Every pixel must be written exactly once. Pixels wait in numpy until their output block is
+        complete; only complete blocks go to GDAL, which writes them out a few blocks at a time.
+        So no compressed block is written twice, and what waits is at most the blocks that the
+        finished rows end in: memory per column of raster is a block height of RGB + mask bytes.
         """
-        done, n = 0, rgb.shape[1]
-        while done < n:
-            y = self._next_row
-            boundary = min(self.height, (y // OUTPUT_BLOCK + 1) * OUTPUT_BLOCK)
-            k = min(n - done, boundary - y)
-            for i in range(3):
-                self.ds.GetRasterBand(i + 1).WriteArray(rgb[i, done : done + k], 0, y)
-            self.ds.GetRasterBand(1).GetMaskBand().WriteArray(
-                valid[done : done + k].astype(np.uint8) * 255, 0, y)
-            self._next_row, done = y + k, done + k
-            if self._next_row == boundary:
-                self._flush_block_row()
+        n, m = valid.shape
+        bh, bw = OUTPUT_BLOCK_HEIGHT, OUTPUT_BLOCK_WIDTH
+        for by in range(y0 // bh, (y0 + n - 1) // bh + 1):
+            for bx in range(x0 // bw, (x0 + m - 1) // bw + 1):
+                top, left = by * bh, bx * bw
+                h, w = min(bh, self.height - top), min(bw, self.width - left)
+                pending = self._pending.get((by, bx))
+                if pending is None:
+                    pending = self._pending[(by, bx)] = [np.zeros((4, h, w), np.uint8), 0]
+                r0, r1 = max(y0, top), min(y0 + n, top + h)
+                c0, c1 = max(x0, left), min(x0 + m, left + w)
+                block = pending[0]
+                block[:3, r0 - top : r1 - top, c0 - left : c1 - left] = rgb[:, r0 - y0 : r1 - y0, c0 - x0 : c1 - x0]
+                block[3, r0 - top : r1 - top, c0 - left : c1 - left] = valid[r0 - y0 : r1 - y0, c0 - x0 : c1 - x0]
+                pending[1] += (r1 - r0) * (c1 - c0)
+                if pending[1] == h * w:
+                    del self._pending[(by, bx)]
+                    self._write_block(block, left, top)
+        self._written += n * m
 
-    def _flush_block_row(self) -> None:
+    def _write_block(self, block: np.ndarray, left: int, top: int) -> None:
+        for i in range(3):
+            self.ds.GetRasterBand(i + 1).WriteArray(block[i], left, top)
+        self.ds.GetRasterBand(1).GetMaskBand().WriteArray(block[3] * np.uint8(255), left, top)
+        self._unflushed += 1
+        if self._unflushed >= FLUSH_EVERY_BLOCKS:
+            self._flush()
+
+    def _flush(self) -> None:
+        # only complete blocks are ever in GDAL's cache, so a flush never writes a partial block
         self.ds.FlushCache()
         # the internal mask's blocks stay in GDAL's cache after the dataset's FlushCache (GDAL 3.6):
         # without this, the whole mask (1 byte per pixel) piles up in the cache
         self.ds.GetRasterBand(1).GetMaskBand().FlushCache()
+        self._unflushed = 0
 
     def commit(self) -> Path:
         """Build overviews, close, and move the file to its final name."""
-        if self._next_row != self.height:
-            raise RuntimeError(f"writer got {self._next_row} of {self.height} rows")
+        if self._pending or self._written != self.width * self.height:
+            raise RuntimeError(f"writer got {self._written} of {self.width * self.height} pixels")
+        self._flush()
         levels = overview_levels(self.width, self.height)
         try:
             if levels:

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from sar_colorizer.core.tiling import (StripAccumulator, TileGrid, blend_window, pad_to_tile,
-                                       tile_rows, tile_starts)
+from sar_colorizer.core.tiling import (BlendAccumulator, TileGrid, blend_window, pad_to_tile, tile_rows,
+                                       tile_starts)
 
 
 @pytest.mark.parametrize("length,tile,overlap,expected", [
@@ -32,20 +32,42 @@ def test_blend_window_is_positive_flat_in_the_core_and_symmetric():
     assert w[0, 32] == pytest.approx(1 / 17)
 
 
-def _blend(image: np.ndarray, tile: int, overlap: int, model) -> np.ndarray:
-    """Run the accumulator as the pipeline does, with `model` mapping a tile crop to a prediction."""
+def _blend(image: np.ndarray, tile: int, overlap: int, model, batch: int = 1) -> np.ndarray:
+    """Run the accumulator as the pipeline does, with `model` mapping a tile crop to a prediction;
+    every output pixel must be handed out exactly once."""
     c, h, w = image.shape
     grid = TileGrid(w, h, tile, overlap)
-    acc = StripAccumulator(grid, channels=c)
+    acc = BlendAccumulator(grid, channels=c)
     out = np.full_like(image, np.nan)
+    xs = grid.xs
     for y0, final in tile_rows(grid):
+        acc.start_row(y0, final)
+        for start in range(0, len(xs), batch):
+            for x0 in xs[start:start + batch]:
+                crop = image[:, y0:y0 + grid.tile_height, x0:x0 + grid.tile_width]
+                pred = model(pad_to_tile(crop, tile))
+                acc.add(x0, pred[:, :grid.tile_height, :grid.tile_width])
+            until = xs[start + batch] if start + batch < len(xs) else w
+            x0, cols = acc.finish_columns(until)
+            assert cols.shape == (c, final - y0, until - x0)
+            assert np.isnan(out[:, y0:final, x0:until]).all()
+            out[:, y0:final, x0:until] = cols
+    return out
+
+
+def _blend_full(image: np.ndarray, tile: int, overlap: int, model) -> np.ndarray:
+    """The same weighted mean with whole-image sums and weights: the definition, no streaming."""
+    c, h, w = image.shape
+    grid = TileGrid(w, h, tile, overlap)
+    win = blend_window(tile, overlap)[:grid.tile_height, :grid.tile_width].astype(np.float64)
+    sums, weights = np.zeros((c, h, w)), np.zeros((h, w))
+    for y0 in grid.ys:
         for x0 in grid.xs:
             crop = image[:, y0:y0 + grid.tile_height, x0:x0 + grid.tile_width]
-            pred = model(pad_to_tile(crop, tile))
-            acc.add(y0, x0, pred[:, :grid.tile_height, :grid.tile_width])
-        r0, rows = acc.finish_rows(final)
-        out[:, r0:r0 + rows.shape[1]] = rows
-    return out
+            pred = model(pad_to_tile(crop, tile))[:, :grid.tile_height, :grid.tile_width]
+            sums[:, y0:y0 + grid.tile_height, x0:x0 + grid.tile_width] += pred * win
+            weights[y0:y0 + grid.tile_height, x0:x0 + grid.tile_width] += win
+    return sums / weights
 
 
 @pytest.mark.parametrize("shape", [(3, 300, 517), (3, 64, 64), (3, 20, 37), (3, 64, 200)])
@@ -84,25 +106,44 @@ def test_pad_to_tile_mirrors_small_inputs():
     assert p[0, 0, 3] == a[0, 0, 2]  # symmetric mirror
 
 
-def test_finish_rows_with_convert_equals_plain_blend_in_chunks():
+@pytest.mark.parametrize("shape,tile,overlap,batch", [
+    ((3, 449, 517), 64, 16, 1),   # last row and column of tiles pulled back onto their neighbours
+    ((3, 449, 517), 64, 16, 3),
+    ((2, 200, 150), 64, 0, 2),
+    ((3, 129, 1000), 128, 40, 4),
+    ((1, 70, 30), 64, 20, 1),     # narrower than one tile
+])
+def test_streamed_blend_equals_the_whole_image_weighted_mean(shape, tile, overlap, batch):
     rng = np.random.default_rng(3)
-    grid = TileGrid(150, 200, 64, 16)
-    plain, chunked = StripAccumulator(grid, 3), StripAccumulator(grid, 3)
-    seen = []
+    img = rng.random(shape, dtype=np.float32)
+    shift = rng.random(shape[:1], dtype=np.float32)[:, None, None]
 
-    def to_bytes(rows, r0):
-        seen.append((r0, rows.shape[1]))
-        return np.clip(rows * 255 + 0.5, 0, 255).astype(np.uint8)
+    def model(t):  # position-dependent, like a network's edge effects: blending matters
+        return (t[:, ::-1, :] + shift * np.arange(t.shape[-1], dtype=np.float32) / t.shape[-1]).copy()
 
-    for y0, final in tile_rows(grid):
-        for x0 in grid.xs:
-            t = rng.random((3, 64, 64), dtype=np.float32)
-            plain.add(y0, x0, t)
-            chunked.add(y0, x0, t)
-        seen.clear()
-        a0, a = plain.finish_rows(final)
-        b0, b = chunked.finish_rows(final, convert=to_bytes, chunk_rows=20)
-        assert [r0 for r0, _ in seen] == list(range(0, final - y0, 20))  # 20 rows at a time
-        assert sum(n for _, n in seen) == final - y0
-        assert a0 == b0 and b.dtype == np.uint8 and b.shape == a.shape
-        assert np.array_equal(b, to_bytes(a, 0))
+    out = _blend(img, tile, overlap, model, batch)
+    assert np.abs(out - _blend_full(img, tile, overlap, model)).max() < 1e-5
+
+
+def test_only_the_carried_overlap_rows_are_as_wide_as_the_raster():
+    grid = TileGrid(5000, 1000, 256, 64)
+    acc = BlendAccumulator(grid, 3)
+    # tiles at 0, 192, 384, 576, 744: the pulled-back last row overlaps its neighbour by 88 rows
+    assert acc.carry.shape == (4, 88, 5000)  # 3 weighted sums + the weights
+    assert acc.open.shape[2] == 0
+
+
+def test_tiles_must_come_left_to_right_and_columns_finish_once():
+    grid = TileGrid(300, 64, 64, 16)
+    acc = BlendAccumulator(grid, 1)
+    acc.start_row(0, 64)
+    acc.add(0, np.ones((1, 64, 64), np.float32))
+    acc.add(48, np.ones((1, 64, 64), np.float32))
+    x0, cols = acc.finish_columns(96)
+    assert x0 == 0 and cols.shape == (1, 64, 96) and np.allclose(cols, 1)
+    with pytest.raises(ValueError, match="a tile at column 0 falls on columns already finished \\(< 96\\)"):
+        acc.add(0, np.ones((1, 64, 64), np.float32))
+    with pytest.raises(ValueError, match="cannot finish columns up to 200: open columns are 96-112"):
+        acc.finish_columns(200)
+    with pytest.raises(RuntimeError, match="columns 96-112 of the last row of tiles were not finished"):
+        acc.start_row(0, 64)

@@ -1,0 +1,75 @@
+"""The RGB GeoTIFF writer: windows in any order, blocks written once, the file only when complete."""
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from sar_colorizer.core import raster_io
+from sar_colorizer.core.raster_io import OUTPUT_BLOCK_HEIGHT, OUTPUT_BLOCK_WIDTH, RgbGeoTiffWriter
+
+W, H = 700, 450  # not multiples of the block size: partial blocks on the right and bottom edges
+GT = (300000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
+
+
+def _image(seed=0):
+    rng = np.random.default_rng(seed)
+    rgb = rng.integers(0, 256, (3, H, W), dtype=np.uint8)
+    valid = rng.random((H, W)) > 0.1
+    rgb[:, ~valid] = 0
+    return rgb, valid
+
+
+def _windows():
+    """Windows as the pipeline makes them: rows of tiles (rows 0-191, 192-383, ...), each row's
+    finished columns left to right in uneven steps that do not line up with the blocks."""
+    rows = [0, 192, 384, H]
+    cols = [0, 150, 342, 534, W]
+    for r0, r1 in zip(rows, rows[1:]):
+        for c0, c1 in zip(cols, cols[1:]):
+            yield r0, r1, c0, c1
+
+
+def test_windows_make_the_image_blocks_and_mask(tmp_path):
+    rgb, valid = _image()
+    out = tmp_path / "out.tif"
+    w = RgbGeoTiffWriter(out, W, H, GT, "")
+    for r0, r1, c0, c1 in _windows():
+        w.write_window(rgb[:, r0:r1, c0:c1], valid[r0:r1, c0:c1], c0, r0)
+    assert not w._pending  # every block was complete and went to GDAL
+    assert w.commit() == out.absolute()
+    ds = gdal.Open(str(out))
+    assert np.array_equal(ds.ReadAsArray(), rgb)
+    assert np.array_equal(ds.GetRasterBand(1).GetMaskBand().ReadAsArray(), valid.astype(np.uint8) * 255)
+    assert ds.GetRasterBand(1).GetBlockSize() == [OUTPUT_BLOCK_WIDTH, OUTPUT_BLOCK_HEIGHT]
+    assert ds.GetGeoTransform() == GT
+    assert ds.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") == "DEFLATE"
+    assert ds.GetRasterBand(1).GetOverviewCount() == len(raster_io.overview_levels(W, H)) == 2
+
+
+def test_blocks_wait_until_complete_and_only_then_reach_gdal(tmp_path, monkeypatch):
+    rgb, valid = _image(1)
+    written = []
+    w = RgbGeoTiffWriter(tmp_path / "out.tif", W, H, GT, "")
+    real = w._write_block
+    monkeypatch.setattr(w, "_write_block", lambda block, left, top: (written.append((left, top)), real(block, left, top)))
+    w.write_window(rgb[:, :192, :150], valid[:192, :150], 0, 0)
+    # rows 0-127 of columns 0-149 are in, but block (0, 0) is 256 columns wide: nothing complete yet
+    assert written == [] and set(w._pending) == {(0, 0), (1, 0)}
+    w.write_window(rgb[:, :192, 150:342], valid[:192, 150:342], 150, 0)
+    assert written == [(0, 0)]  # the first block is complete: written, and no longer held
+    assert (0, 0) not in w._pending
+    for r0, r1, c0, c1 in list(_windows())[2:]:
+        w.write_window(rgb[:, r0:r1, c0:c1], valid[r0:r1, c0:c1], c0, r0)
+    blocks = {(x, y) for x in range(0, W, OUTPUT_BLOCK_WIDTH) for y in range(0, H, OUTPUT_BLOCK_HEIGHT)}
+    assert sorted(written) == sorted(blocks)  # each block written exactly once
+    w.commit()
+
+
+def test_incomplete_image_is_not_committed(tmp_path):
+    rgb, valid = _image()
+    out = tmp_path / "out.tif"
+    w = RgbGeoTiffWriter(out, W, H, GT, "")
+    w.write_window(rgb[:, :200], valid[:200], 0, 0)
+    with pytest.raises(RuntimeError, match=f"writer got {200 * W} of {W * H} pixels"):
+        w.commit()
+    w.abort()
+    assert list(tmp_path.iterdir()) == []
