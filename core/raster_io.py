@@ -25,7 +25,7 @@ STATS_SAMPLE_SIZE = 1024  # longest side of the decimated read used for scene st
 # whole width (benchmarks/memory.py)
 OUTPUT_BLOCK_WIDTH, OUTPUT_BLOCK_HEIGHT = 256, 128
 FLUSH_EVERY_BLOCKS = 16  # complete blocks handed to GDAL between two flushes of its cache
-OVERVIEW_CACHE_BYTES = 32 * 1024 * 1024  # GDAL block cache while building overviews
+OVERVIEW_CACHE_BYTES = 8 * 1024 * 1024  # GDAL block cache while building overviews (memory.py: 32 MiB cost +30 MB at 16000 wide, and saved 0.1 s)
 _POL_RE = {pol: re.compile(rf"(?<![A-Z]){pol}(?![A-Z])") for pol in ("VV", "VH")}
 _FILENAME_VH = re.compile(r"(^|[_\-.])vh([_\-.]|$)", re.IGNORECASE)
 
@@ -104,7 +104,14 @@ def open_raster(path: str | os.PathLike) -> gdal.Dataset:
         raise InputError(f"input not found: {path}")
     try:
         with gdal_exceptions():
-            ds = gdal.Open(str(path), gdal.GA_ReadOnly)
+            # uncompressed GeoTIFF (Sentinel-1 GRD, SNAP exports): read windows straight from the
+            # file instead of whole strips through GDAL's block cache, whose strips would be as
+            # wide as the raster (thread-local and read at open: QGIS's own reads are untouched)
+            gdal.SetThreadLocalConfigOption("GTIFF_DIRECT_IO", "YES")
+            try:
+                ds = gdal.Open(str(path), gdal.GA_ReadOnly)
+            finally:
+                gdal.SetThreadLocalConfigOption("GTIFF_DIRECT_IO", None)
     except RuntimeError as exc:
         raise InputError(f"{path} is not a raster GDAL can read: {exc}") from exc
     if ds is None:
