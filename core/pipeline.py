@@ -17,7 +17,7 @@ from .backends import Backend, load_backend
 from .errors import Cancelled, InputError, ModelFileError
 from .modelfile import DEFAULT_MODEL_PATH, ModelMetadata
 from .options import ColorizeOptions, ColorizeResult, batch_size_for
-from .tiling import BlendAccumulator, TileGrid, pad_to_tile, tile_rows
+from .tiling import BlendAccumulator, TileGrid, pad_to_tile, tile_bands
 
 Progress = Callable[[float], None]
 IsCancelled = Callable[[], bool]
@@ -150,31 +150,35 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
 def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, band_units, stats,
                writer: raster_io.RgbGeoTiffWriter, batch_size: int,
                progress: Optional[Progress], is_cancelled: Optional[IsCancelled]) -> None:
-    """Rows of tiles top to bottom, each in batches left to right; after each batch the columns
+    """Bands of tiles top to bottom, each in batches left to right; after each batch the columns
     left of the next tile are final and go to the writer, so no buffer but the blend's carried
     overlap rows is as wide as the raster."""
     acc = BlendAccumulator(grid, channels=3)
     th, tw, done, total = grid.tile_height, grid.tile_width, 0, grid.count
-    xs = grid.xs
     batch_size = max(1, batch_size)
-    for y0, final in tile_rows(grid):
-        acc.start_row(y0, final)
-        for start in range(0, len(xs), batch_size):
+    for band in tile_bands(grid):
+        acc.start_band(band)
+        tiles = [(x, y) for x in grid.xs for y in band.ys]
+        for start in range(0, len(tiles), batch_size):
             if is_cancelled and is_cancelled():
                 raise Cancelled("cancelled: no output was written")
-            batch_x = xs[start : start + batch_size]
-            wx0, wx1 = batch_x[0], batch_x[-1] + tw
-            window, valid = read_strip(raster, y0, th, meta, band_units, stats, x0=wx0, cols=wx1 - wx0)
-            batch = np.stack([pad_to_tile(window[:, :, x - wx0 : x - wx0 + tw], grid.tile) for x in batch_x])
-            del window
-            pred = backend.run(np.ascontiguousarray(batch, dtype=np.float32))
-            for x, p in zip(batch_x, pred):
-                acc.add(x, p[:, :th, :tw])
-            until = xs[start + batch_size] if start + batch_size < len(xs) else grid.width
-            # the finished columns start at this batch's first tile, so its read covers them
-            x0, blended = acc.finish_columns(until)
-            ok = valid[: final - y0, x0 - wx0 : until - wx0]
-            writer.write_window(to_rgb_bytes(blended, ok, meta), ok, x0, y0)
-            done += len(batch_x)
+            batch = tiles[start : start + batch_size]
+            wx0, wx1 = batch[0][0], batch[-1][0] + tw
+            window, valid = read_strip(raster, band.top, band.height, meta, band_units, stats,
+                                       x0=wx0, cols=wx1 - wx0)
+            cut = [window[:, y - band.top : y - band.top + th, x - wx0 : x - wx0 + tw] for x, y in batch]
+            inputs = np.stack([pad_to_tile(c, grid.tile) for c in cut])
+            del window, cut
+            pred = backend.run(np.ascontiguousarray(inputs, dtype=np.float32))
+            for (x, y), p in zip(batch, pred):
+                acc.add(x, y, p[:, :th, :tw])
+            done += len(batch)
             if progress:
                 progress(0.97 * done / total)
+            until = tiles[start + batch_size][0] if start + batch_size < len(tiles) else grid.width
+            if until == acc.lo:  # the next tile is below the last one: no column is final yet
+                continue
+            # the finished columns start at this batch's first tile, so its read covers them
+            x0, blended = acc.finish_columns(until)
+            ok = valid[: band.final - band.top, x0 - wx0 : until - wx0]
+            writer.write_window(to_rgb_bytes(blended, ok, meta), ok, x0, band.top)

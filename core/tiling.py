@@ -5,10 +5,11 @@ it, with weights that fall off linearly towards tile edges (where a convolutiona
 the least context). The weights never reach zero, so pixels on the raster border, covered by one
 tile only, are well defined, and a constant prediction stays exactly constant.
 
-Rows of tiles are processed top to bottom and each row of tiles left to right. Once a tile is
-added, the columns left of the next tile are final for this row of tiles: their final rows leave
-at once, and their rows that the next row of tiles overlaps are carried to it. So memory as wide
-as the raster is only that carry (``overlap`` rows, more after a pulled-back last row of tiles).
+Bands of tiles (a row of tiles; the last two rows together when the last one is pulled back over
+its neighbour) are processed top to bottom, and each band left to right. Once a tile is added,
+the columns left of the next tile are final for the band: their final rows leave at once, and
+their rows that the next band overlaps are carried to it. So the only memory as wide as the
+raster is that carry: ``overlap`` rows of weighted sums and weights.
 """
 from __future__ import annotations
 
@@ -71,24 +72,42 @@ class TileGrid:
         return len(self.xs) * len(self.ys)
 
 
-def tile_rows(grid: TileGrid) -> Iterator[tuple[int, int]]:
-    """(y0, rows final after this row of tiles) for each row of tiles, top to bottom."""
-    ys = grid.ys
-    for k, y0 in enumerate(ys):
-        final = ys[k + 1] if k + 1 < len(ys) else grid.height
-        yield y0, final
+@dataclass(frozen=True)
+class TileBand:
+    """Rows of tiles blended together: one, or the last two when the last row was pulled back
+    far over its neighbour (so that what is carried between bands is never more than the overlap)."""
+
+    ys: tuple[int, ...]  # first image row of each row of tiles in the band
+    final: int  # image rows [top, final) are final once the band is done
+    height: int  # image rows the band's tiles cover, from top
+
+    @property
+    def top(self) -> int:
+        return self.ys[0]
+
+
+def tile_bands(grid: TileGrid) -> list[TileBand]:
+    ys, th = grid.ys, grid.tile_height
+    groups = [[y] for y in ys]
+    if len(ys) >= 2 and ys[-2] + th - ys[-1] > grid.overlap:
+        groups[-2:] = [[ys[-2], ys[-1]]]
+    bands = []
+    for k, g in enumerate(groups):
+        final = groups[k + 1][0] if k + 1 < len(groups) else grid.height
+        bands.append(TileBand(tuple(g), final, g[-1] + th - g[0]))
+    return bands
 
 
 class BlendAccumulator:
-    """Weighted sums of the current row of tiles over its open columns, plus the carried rows.
+    """Weighted sums of the current band of tiles over its open columns, plus the carried rows.
 
     The sums of the weights are kept beside the weighted sums (the last plane), not computed
     from a formula, so a pixel's value is sum(w * p) / sum(w) added in the same order whatever the
     streaming: a constant model gives a constant image to the last bit.
 
-    Use: ``start_row(y0, final)``, then for the tiles of that row, left to right, ``add(x0, tile)``
-    and, whenever no later tile of the row will cover the columns left of ``x``,
-    ``finish_columns(x)``, which returns the blended final rows of those columns.
+    Use: ``start_band(band)``, then for the tiles of the band, left to right,
+    ``add(x0, y0, tile)`` and, whenever no later tile of the band will cover the columns left of
+    ``x``, ``finish_columns(x)``, which returns the blended final rows of those columns.
     """
 
     def __init__(self, grid: TileGrid, channels: int):
@@ -96,34 +115,33 @@ class BlendAccumulator:
         self.channels = channels
         th, tw = grid.tile_height, grid.tile_width
         self.window = blend_window(grid.tile, grid.overlap)[:th, :tw]
-        ys = grid.ys
-        carried = max((ys[k] + th - ys[k + 1] for k in range(len(ys) - 1)), default=0)
+        bands = tile_bands(grid)
+        carried = max((b.top + b.height - b.final for b in bands), default=0)
         # planes: weighted sums per channel, then the weights
-        # sums of the rows the next row of tiles overlaps; the first `carry_rows` rows are current
+        # sums of the rows the next band overlaps; the first `carry_rows` rows are current
         self.carry = np.zeros((channels + 1, carried, grid.width), np.float32)
         self.carry_rows = 0
-        self.y0 = self.final = 0
-        self.lo = self.hi = 0  # open columns [lo, hi) of the current row of tiles
+        self.band = bands[0]
+        self.lo = self.hi = 0  # open columns [lo, hi) of the current band
         self.open = np.zeros((channels + 1, th, 0), np.float32)
 
-    def start_row(self, y0: int, final: int) -> None:
-        """Begin the row of tiles at ``y0``; image rows [y0, final) are final after it."""
+    def start_band(self, band: TileBand) -> None:
         if self.lo != self.hi:
-            raise RuntimeError(f"columns {self.lo}-{self.hi} of the last row of tiles were not finished")
-        self.y0, self.final = y0, final
+            raise RuntimeError(f"columns {self.lo}-{self.hi} of the last band of tiles were not finished")
+        self.band = band
         self.lo = self.hi = 0
-        self.open = np.zeros((self.channels + 1, self.grid.tile_height, 0), np.float32)
+        self.open = np.zeros((self.channels + 1, band.height, 0), np.float32)
 
-    def add(self, x0: int, tile: np.ndarray) -> None:
-        """Add one predicted tile (channels, tile_height, tile_width) at column ``x0``."""
+    def add(self, x0: int, y0: int, tile: np.ndarray) -> None:
+        """Add one predicted tile (channels, tile_height, tile_width) at image column x0, row y0."""
         th, tw = self.window.shape
         if x0 < self.lo:
             raise ValueError(f"a tile at column {x0} falls on columns already finished (< {self.lo})")
         if x0 + tw > self.hi:
             self._open_to(x0 + tw)
-        cols = slice(x0 - self.lo, x0 - self.lo + tw)
-        self.open[: self.channels, :, cols] += tile * self.window
-        self.open[self.channels, :, cols] += self.window
+        rows, cols = slice(y0 - self.band.top, y0 - self.band.top + th), slice(x0 - self.lo, x0 - self.lo + tw)
+        self.open[: self.channels, rows, cols] += tile * self.window
+        self.open[self.channels, rows, cols] += self.window
 
     def _open_to(self, end: int) -> None:
         grown = np.zeros((self.channels + 1, self.open.shape[1], end - self.lo), np.float32)
@@ -133,13 +151,13 @@ class BlendAccumulator:
         self.open, self.hi = grown, end
 
     def finish_columns(self, until: int) -> tuple[int, np.ndarray]:
-        """(x0, blended (channels, final - y0, until - x0)) for columns [x0, until).
+        """(x0, blended (channels, final - top, until - x0)) for columns [x0, until).
 
-        Their rows below ``final`` go to the carry for the next row of tiles.
+        Their rows below the band's ``final`` go to the carry for the next band.
         """
         if not self.lo < until <= self.hi:
             raise ValueError(f"cannot finish columns up to {until}: open columns are {self.lo}-{self.hi}")
-        n, rows = until - self.lo, self.final - self.y0
+        n, rows = until - self.lo, self.band.final - self.band.top
         sums = self.open[:, :, :n]
         blended = sums[: self.channels, :rows] / sums[self.channels, :rows]
         carried = self.open.shape[1] - rows

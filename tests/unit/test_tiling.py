@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from sar_colorizer.core.tiling import (BlendAccumulator, TileGrid, blend_window, pad_to_tile, tile_rows,
-                                       tile_starts)
+from sar_colorizer.core.tiling import (BlendAccumulator, TileBand, TileGrid, blend_window, pad_to_tile,
+                                       tile_bands, tile_starts)
 
 
 @pytest.mark.parametrize("length,tile,overlap,expected", [
@@ -39,19 +39,21 @@ def _blend(image: np.ndarray, tile: int, overlap: int, model, batch: int = 1) ->
     grid = TileGrid(w, h, tile, overlap)
     acc = BlendAccumulator(grid, channels=c)
     out = np.full_like(image, np.nan)
-    xs = grid.xs
-    for y0, final in tile_rows(grid):
-        acc.start_row(y0, final)
-        for start in range(0, len(xs), batch):
-            for x0 in xs[start:start + batch]:
+    for band in tile_bands(grid):
+        acc.start_band(band)
+        tiles = [(x, y) for x in grid.xs for y in band.ys]
+        for start in range(0, len(tiles), batch):
+            for x0, y0 in tiles[start:start + batch]:
                 crop = image[:, y0:y0 + grid.tile_height, x0:x0 + grid.tile_width]
                 pred = model(pad_to_tile(crop, tile))
-                acc.add(x0, pred[:, :grid.tile_height, :grid.tile_width])
-            until = xs[start + batch] if start + batch < len(xs) else w
+                acc.add(x0, y0, pred[:, :grid.tile_height, :grid.tile_width])
+            until = tiles[start + batch][0] if start + batch < len(tiles) else w
+            if until == acc.lo:
+                continue
             x0, cols = acc.finish_columns(until)
-            assert cols.shape == (c, final - y0, until - x0)
-            assert np.isnan(out[:, y0:final, x0:until]).all()
-            out[:, y0:final, x0:until] = cols
+            assert cols.shape == (c, band.final - band.top, until - x0)
+            assert np.isnan(out[:, band.top:band.final, x0:until]).all()
+            out[:, band.top:band.final, x0:until] = cols
     return out
 
 
@@ -125,25 +127,35 @@ def test_streamed_blend_equals_the_whole_image_weighted_mean(shape, tile, overla
     assert np.abs(out - _blend_full(img, tile, overlap, model)).max() < 1e-5
 
 
-def test_only_the_carried_overlap_rows_are_as_wide_as_the_raster():
-    grid = TileGrid(5000, 1000, 256, 64)
-    acc = BlendAccumulator(grid, 3)
-    # tiles at 0, 192, 384, 576, 744: the pulled-back last row overlaps its neighbour by 88 rows
-    assert acc.carry.shape == (4, 88, 5000)  # 3 weighted sums + the weights
+def test_a_pulled_back_last_row_of_tiles_joins_the_band_above():
+    # rows of tiles at 0, 192, 384, 576, 744: the last overlaps its neighbour by 88 rows > 64
+    assert tile_bands(TileGrid(5000, 1000, 256, 64)) == [
+        TileBand((0,), 192, 256), TileBand((192,), 384, 256), TileBand((384,), 576, 256),
+        TileBand((576, 744), 1000, 424)]
+    # 16000 - 256 is a multiple of the stride 192: no row is pulled back
+    assert [b.ys for b in tile_bands(TileGrid(10, 16000, 256, 64))][-2:] == [(15552,), (15744,)]
+    assert tile_bands(TileGrid(10, 300, 256, 64)) == [TileBand((0, 44), 300, 300)]
+    assert tile_bands(TileGrid(10, 200, 256, 64)) == [TileBand((0,), 200, 200)]
+
+
+@pytest.mark.parametrize("height", [1000, 2048, 16000, 449])  # 449: rows of tiles at 0, 192, 193
+def test_only_the_overlap_rows_are_carried_at_full_width(height):
+    acc = BlendAccumulator(TileGrid(5000, height, 256, 64), 3)
+    assert acc.carry.shape == (4, 64, 5000)  # 3 weighted sums + the weights
     assert acc.open.shape[2] == 0
 
 
 def test_tiles_must_come_left_to_right_and_columns_finish_once():
     grid = TileGrid(300, 64, 64, 16)
     acc = BlendAccumulator(grid, 1)
-    acc.start_row(0, 64)
-    acc.add(0, np.ones((1, 64, 64), np.float32))
-    acc.add(48, np.ones((1, 64, 64), np.float32))
+    acc.start_band(tile_bands(grid)[0])
+    acc.add(0, 0, np.ones((1, 64, 64), np.float32))
+    acc.add(48, 0, np.ones((1, 64, 64), np.float32))
     x0, cols = acc.finish_columns(96)
     assert x0 == 0 and cols.shape == (1, 64, 96) and np.allclose(cols, 1)
     with pytest.raises(ValueError, match="a tile at column 0 falls on columns already finished \\(< 96\\)"):
-        acc.add(0, np.ones((1, 64, 64), np.float32))
+        acc.add(0, 0, np.ones((1, 64, 64), np.float32))
     with pytest.raises(ValueError, match="cannot finish columns up to 200: open columns are 96-112"):
         acc.finish_columns(200)
-    with pytest.raises(RuntimeError, match="columns 96-112 of the last row of tiles were not finished"):
-        acc.start_row(0, 64)
+    with pytest.raises(RuntimeError, match="columns 96-112 of the last band of tiles were not finished"):
+        acc.start_band(tile_bands(grid)[0])
