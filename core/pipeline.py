@@ -127,7 +127,8 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
     grid = TileGrid(raster.width, raster.height, tile, overlap)
     writer = raster_io.RgbGeoTiffWriter(
         output_path, raster.width, raster.height, raster.dataset.GetGeoTransform(can_return_null=True),
-        raster.dataset.GetProjection(), overwrite=options.overwrite)
+        raster.dataset.GetProjection(), overwrite=options.overwrite,
+        block_height=raster_io.output_block_height(tile - overlap))
     try:
         _run_tiles(raster, grid, backend, meta, band_units, stats, writer,
                    batch_size_for(backend.device, options.batch_size),

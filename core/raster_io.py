@@ -20,9 +20,9 @@ from osgeo import gdal
 from .errors import InputError, OutputError
 
 STATS_SAMPLE_SIZE = 1024  # longest side of the decimated read used for scene statistics
-# Output blocks are 128 rows tall: pixels wait in memory until their block is complete, and the
-# rows that wait are those between the last block boundary and the last finished row, across the
-# whole width (benchmarks/memory.py)
+# Pixels wait in memory until their output block is complete; the rows that wait are those
+# between the last block boundary and the last finished row, across the whole width. So the
+# pipeline picks a block height that its finished rows line up with (output_block_height).
 OUTPUT_BLOCK_WIDTH, OUTPUT_BLOCK_HEIGHT = 256, 128
 FLUSH_EVERY_BLOCKS = 16  # complete blocks handed to GDAL between two flushes of its cache
 OVERVIEW_CACHE_BYTES = 8 * 1024 * 1024  # GDAL block cache while building overviews (memory.py: 32 MiB cost +30 MB at 16000 wide, and saved 0.1 s)
@@ -235,6 +235,12 @@ def _decimated_by_rows(sar: SarRaster, role: str, xs: int, ys: int) -> np.ndarra
     return out
 
 
+def output_block_height(stride: int) -> int:
+    """The tile stride when a GeoTIFF block can be that tall (a multiple of 16, 64-512 rows): the
+    rows finished after each band of tiles then fill whole block rows and none wait in memory."""
+    return stride if stride % 16 == 0 and 64 <= stride <= 512 else OUTPUT_BLOCK_HEIGHT
+
+
 def overview_levels(width: int, height: int, smallest: int = OUTPUT_BLOCK_WIDTH) -> list[int]:
     levels, f = [], 2
     while max(width, height) / f >= smallest / 2 and max(width, height) > smallest:
@@ -247,7 +253,8 @@ class RgbGeoTiffWriter:
     """Writes RGB Byte + an internal mask, tiled and compressed, block by block as blocks complete."""
 
     def __init__(self, path: str | os.PathLike, width: int, height: int,
-                 geotransform, projection: str, overwrite: bool = False):
+                 geotransform, projection: str, overwrite: bool = False,
+                 block_height: int = OUTPUT_BLOCK_HEIGHT):
         self.path = Path(path).absolute()
         folder = self.path.parent
         if self.path.exists() and not overwrite:
@@ -258,9 +265,11 @@ class RgbGeoTiffWriter:
             raise OutputError(f"output folder does not exist: {folder}")
         if not os.access(folder, os.W_OK | os.X_OK):
             raise OutputError(f"output folder is not writable: {folder}")
-        self.width, self.height = width, height
+        if block_height % 16 or block_height <= 0:
+            raise ValueError(f"a GeoTIFF block height must be a positive multiple of 16, not {block_height}")
+        self.width, self.height, self.block_height = width, height, block_height
         self.tmp = folder / f".{self.path.stem}.partial-{uuid.uuid4().hex[:8]}.tif"
-        options = ["TILED=YES", f"BLOCKXSIZE={OUTPUT_BLOCK_WIDTH}", f"BLOCKYSIZE={OUTPUT_BLOCK_HEIGHT}",
+        options = ["TILED=YES", f"BLOCKXSIZE={OUTPUT_BLOCK_WIDTH}", f"BLOCKYSIZE={block_height}",
                    "COMPRESS=DEFLATE", "PREDICTOR=2", "PHOTOMETRIC=RGB", "INTERLEAVE=PIXEL",
                    "BIGTIFF=IF_SAFER"]
         try:
@@ -288,7 +297,7 @@ class RgbGeoTiffWriter:
         finished rows end in: memory per column of raster is a block height of RGB + mask bytes.
         """
         n, m = valid.shape
-        bh, bw = OUTPUT_BLOCK_HEIGHT, OUTPUT_BLOCK_WIDTH
+        bh, bw = self.block_height, OUTPUT_BLOCK_WIDTH
         for by in range(y0 // bh, (y0 + n - 1) // bh + 1):
             for bx in range(x0 // bw, (x0 + m - 1) // bw + 1):
                 top, left = by * bh, bx * bw

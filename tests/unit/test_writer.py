@@ -73,3 +73,26 @@ def test_incomplete_image_is_not_committed(tmp_path):
         w.commit()
     w.abort()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_block_height_follows_the_tile_stride_so_no_rows_wait(tmp_path):
+    assert raster_io.output_block_height(192) == 192  # tile 256, overlap 64
+    assert raster_io.output_block_height(88) == OUTPUT_BLOCK_HEIGHT  # not a multiple of 16
+    assert raster_io.output_block_height(32) == OUTPUT_BLOCK_HEIGHT  # blocks that small compress badly
+    rgb, valid = _image(2)
+    out = tmp_path / "out.tif"
+    w = RgbGeoTiffWriter(out, W, H, GT, "", block_height=192)
+    for r0, r1, c0, c1 in _windows():  # bands end at rows 192, 384, 450
+        w.write_window(rgb[:, r0:r1, c0:c1], valid[r0:r1, c0:c1], c0, r0)
+        if c1 == W:
+            assert w._pending == {}  # a finished band fills whole block rows: nothing waits
+    w.commit()
+    ds = gdal.Open(str(out))
+    assert ds.GetRasterBand(1).GetBlockSize() == [OUTPUT_BLOCK_WIDTH, 192]
+    assert np.array_equal(ds.ReadAsArray(), rgb)
+
+
+def test_block_height_must_suit_geotiff(tmp_path):
+    with pytest.raises(ValueError, match="a GeoTIFF block height must be a positive multiple of 16, not 100"):
+        RgbGeoTiffWriter(tmp_path / "out.tif", W, H, GT, "", block_height=100)
+    assert list(tmp_path.iterdir()) == []
