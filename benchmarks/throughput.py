@@ -108,8 +108,8 @@ def main() -> None:
         timer.wrap(tiling.BlendAccumulator, "add", "blend (accumulate tiles)")
         timer.wrap(tiling.BlendAccumulator, "finish_columns", "blend (finish columns)")
         timer.wrap(pipeline, "pad_to_tile", "cut tiles (pad_to_tile)")
-        timer.wrap(raster_io.RgbGeoTiffWriter, "write_window", "write blocks (DEFLATE)")
-        timer.wrap(raster_io.RgbGeoTiffWriter, "commit", "overviews + close")
+        timer.wrap(raster_io.RgbGeoTiffWriter, "write_window", "write blocks + overviews (DEFLATE)")
+        timer.wrap(raster_io.RgbGeoTiffWriter, "commit", "close (last flush, rename)")
         model_in_pipeline = []
 
         real_load = backends.load_backend

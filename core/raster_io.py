@@ -12,7 +12,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 from osgeo import gdal
@@ -27,8 +27,8 @@ OUTPUT_BLOCK_WIDTH, OUTPUT_BLOCK_HEIGHT = 256, 128
 # DEFLATE level 1 wrote a 4096^2 RGB + mask image in 0.29 s against 1.96 s at GDAL's default
 # level 6, for a file 6.5 % larger (benchmarks/RESULTS.md): level 6 alone was 11 % of the model time
 DEFLATE_LEVEL = 1
-FLUSH_EVERY_BLOCKS = 16  # complete blocks handed to GDAL between two flushes of its cache
-OVERVIEW_CACHE_BYTES = 8 * 1024 * 1024  # GDAL block cache while building overviews (memory.py: 32 MiB cost +30 MB at 16000 wide, and saved 0.1 s)
+FLUSH_BYTES = 4 << 20  # complete blocks handed to GDAL, per level, between two flushes of its cache
+OVERVIEW_BLOCK = 64  # overview blocks (square in GDAL): small, so few rows wait in each level
 _POL_RE = {pol: re.compile(rf"(?<![A-Z]){pol}(?![A-Z])") for pol in ("VV", "VH")}
 _FILENAME_VH = re.compile(r"(^|[_\-.])vh([_\-.]|$)", re.IGNORECASE)
 
@@ -259,8 +259,73 @@ def overview_levels(width: int, height: int, smallest: int = OUTPUT_BLOCK_WIDTH)
     return levels
 
 
+class BlockAssembler:
+    """Gathers windows of one image level into whole blocks and hands each block on once, complete.
+
+    Windows may come in any order but must cover every pixel exactly once. A block waits in numpy
+    until its last pixel arrives, so what waits is only the blocks that the windows so far end in.
+    """
+
+    def __init__(self, width: int, height: int, block_width: int, block_height: int,
+                 on_block: Callable[[np.ndarray, int, int], None]):
+        self.width, self.height = width, height
+        self.block_width, self.block_height = block_width, block_height
+        self.on_block = on_block
+        self.pending: dict[tuple[int, int], list] = {}  # (block row, block column) -> [planes, pixels in]
+        self.received = 0
+
+    def put(self, planes: np.ndarray, x0: int, y0: int) -> None:
+        """Planes (4, n, m) uint8 - R, G, B and validity 0/1 - at column x0, row y0."""
+        _, n, m = planes.shape
+        bh, bw = self.block_height, self.block_width
+        for by in range(y0 // bh, (y0 + n - 1) // bh + 1):
+            for bx in range(x0 // bw, (x0 + m - 1) // bw + 1):
+                top, left = by * bh, bx * bw
+                h, w = min(bh, self.height - top), min(bw, self.width - left)
+                pending = self.pending.get((by, bx))
+                if pending is None:
+                    pending = self.pending[(by, bx)] = [np.zeros((4, h, w), np.uint8), 0]
+                r0, r1 = max(y0, top), min(y0 + n, top + h)
+                c0, c1 = max(x0, left), min(x0 + m, left + w)
+                pending[0][:, r0 - top : r1 - top, c0 - left : c1 - left] = \
+                    planes[:, r0 - y0 : r1 - y0, c0 - x0 : c1 - x0]
+                pending[1] += (r1 - r0) * (c1 - c0)
+                if pending[1] == h * w:
+                    del self.pending[(by, bx)]
+                    self.on_block(pending[0], left, top)
+        self.received += n * m
+
+    @property
+    def complete(self) -> bool:
+        return not self.pending and self.received == self.width * self.height
+
+
+def halve(planes: np.ndarray) -> np.ndarray:
+    """The next overview level of a block: R, G, B averaged over the valid pixels of each 2 x 2
+    (rounded), valid where any of the four is. A last odd row or column averages what it has."""
+    _, h, w = planes.shape
+    if h % 2 or w % 2:
+        planes = np.pad(planes, ((0, 0), (0, h % 2), (0, w % 2)))  # padding is invalid: ignored
+    quads = [planes[:, i::2, j::2].astype(np.uint16) for i in (0, 1) for j in (0, 1)]
+    out = np.empty((4,) + quads[0].shape[1:], np.uint8)
+    if not (h % 2 or w % 2) and planes[3].all():  # the common case: all four valid everywhere
+        out[:3] = (quads[0][:3] + quads[1][:3] + quads[2][:3] + quads[3][:3] + 2) >> 2
+        out[3] = 1
+        return out
+    count = quads[0][3] + quads[1][3] + quads[2][3] + quads[3][3]
+    sums = sum(q[:3] * q[3] for q in quads)
+    out[:3] = (sums + count // 2) // np.maximum(count, 1)
+    out[3] = count > 0
+    return out
+
+
 class RgbGeoTiffWriter:
-    """Writes RGB Byte + an internal mask, tiled and compressed, block by block as blocks complete."""
+    """Writes RGB Byte + an internal mask, tiled and compressed, with overviews, block by block.
+
+    Each block goes to GDAL once, complete, and is halved at once into the first overview level,
+    and so on down: the overviews are made while the image is written, not by reading the whole
+    image back at the end (GDAL's AVERAGE over the mask did that, in 0.56 s of a 4096^2 run).
+    """
 
     def __init__(self, path: str | os.PathLike, width: int, height: int,
                  geotransform, projection: str, overwrite: bool = False,
@@ -292,85 +357,86 @@ class RgbGeoTiffWriter:
             for i, ci in enumerate((gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand), start=1):
                 self.ds.GetRasterBand(i).SetColorInterpretation(ci)
             self.ds.CreateMaskBand(gdal.GMF_PER_DATASET)
+            self._create_overviews(overview_levels(width, height))
         except RuntimeError as exc:
             self.abort()
             raise OutputError(f"cannot create {self.path}: {exc}") from exc
-        self._pending: dict[tuple[int, int], list] = {}  # (block row, block column) -> [block, pixels in]
-        self._written = self._unflushed = 0
+        # per level (the image, then each overview): its bands, mask band and dataset
+        self._targets = [([self.ds.GetRasterBand(i) for i in (1, 2, 3)], self.ds.GetRasterBand(1).GetMaskBand())]
+        for k in range(self.ds.GetRasterBand(1).GetOverviewCount()):
+            self._targets.append(([self.ds.GetRasterBand(i).GetOverview(k) for i in (1, 2, 3)],
+                                  self.ds.GetRasterBand(1).GetMaskBand().GetOverview(k)))
+        self._levels = []
+        for k, (bands, _) in enumerate(self._targets):
+            bw, bh = bands[0].GetBlockSize()
+            if k and (bands[0].XSize, bands[0].YSize) != (-(-width // 2**k), -(-height // 2**k)):
+                raise OutputError(f"overview {k} of {self.path} is {bands[0].XSize} x {bands[0].YSize}, "
+                                  "not the halved size this writer makes")
+            self._levels.append(BlockAssembler(bands[0].XSize, bands[0].YSize, bw, bh,
+                                               lambda planes, left, top, k=k: self._write_block(k, planes, left, top)))
+        self._unflushed = [0] * len(self._levels)  # bytes handed to GDAL and not yet flushed, per level
+
+    def _create_overviews(self, levels: list[int]) -> None:
+        """Empty overview levels (factors 2, 4, ...) in the file, filled as blocks complete."""
+        if not levels:
+            return
+        settings = {"COMPRESS_OVERVIEW": "DEFLATE", "ZLEVEL_OVERVIEW": str(DEFLATE_LEVEL),
+                    "PREDICTOR_OVERVIEW": "2", "GDAL_TIFF_OVR_BLOCKSIZE": str(OVERVIEW_BLOCK)}
+        for key, value in settings.items():
+            gdal.SetThreadLocalConfigOption(key, value)
+        try:
+            self.ds.BuildOverviews("NONE", levels)
+        finally:
+            for key in settings:
+                gdal.SetThreadLocalConfigOption(key, None)
 
     def write_window(self, rgb: np.ndarray, valid: np.ndarray, x0: int, y0: int) -> None:
-        """Write rgb (3, n, m) uint8 and valid (n, m) bool at column x0, row y0.
+        """Write rgb (3, n, m) uint8 and valid (n, m) bool at column x0, row y0; every pixel once."""
+        planes = np.empty((4,) + valid.shape, np.uint8)
+        planes[:3] = rgb
+        planes[3] = valid
+        self._levels[0].put(planes, x0, y0)
 
-        Every pixel must be written exactly once. Pixels wait in numpy until their output block is
-        complete; only complete blocks go to GDAL, which writes them out a few blocks at a time.
-        So no compressed block is written twice, and what waits is at most the blocks that the
-        finished rows end in: memory per column of raster is a block height of RGB + mask bytes.
-        """
-        n, m = valid.shape
-        bh, bw = self.block_height, OUTPUT_BLOCK_WIDTH
-        for by in range(y0 // bh, (y0 + n - 1) // bh + 1):
-            for bx in range(x0 // bw, (x0 + m - 1) // bw + 1):
-                top, left = by * bh, bx * bw
-                h, w = min(bh, self.height - top), min(bw, self.width - left)
-                pending = self._pending.get((by, bx))
-                if pending is None:
-                    pending = self._pending[(by, bx)] = [np.zeros((4, h, w), np.uint8), 0]
-                r0, r1 = max(y0, top), min(y0 + n, top + h)
-                c0, c1 = max(x0, left), min(x0 + m, left + w)
-                block = pending[0]
-                block[:3, r0 - top : r1 - top, c0 - left : c1 - left] = rgb[:, r0 - y0 : r1 - y0, c0 - x0 : c1 - x0]
-                block[3, r0 - top : r1 - top, c0 - left : c1 - left] = valid[r0 - y0 : r1 - y0, c0 - x0 : c1 - x0]
-                pending[1] += (r1 - r0) * (c1 - c0)
-                if pending[1] == h * w:
-                    del self._pending[(by, bx)]
-                    self._write_block(block, left, top)
-        self._written += n * m
+    def _write_block(self, level: int, planes: np.ndarray, left: int, top: int) -> None:
+        bands, mask = self._targets[level]
+        for band, plane in zip(bands, planes[:3]):
+            band.WriteArray(plane, left, top)
+        mask.WriteArray(planes[3] * np.uint8(255), left, top)
+        self._unflushed[level] += planes.nbytes
+        if self._unflushed[level] >= FLUSH_BYTES:
+            self._flush(level)
+        if level + 1 < len(self._levels):  # block origins are multiples of the block size: even
+            self._levels[level + 1].put(halve(planes), left // 2, top // 2)
 
-    def _write_block(self, block: np.ndarray, left: int, top: int) -> None:
-        for i in range(3):
-            self.ds.GetRasterBand(i + 1).WriteArray(block[i], left, top)
-        self.ds.GetRasterBand(1).GetMaskBand().WriteArray(block[3] * np.uint8(255), left, top)
-        self._unflushed += 1
-        if self._unflushed >= FLUSH_EVERY_BLOCKS:
-            self._flush()
-
-    def _flush(self) -> None:
-        # only complete blocks are ever in GDAL's cache, so a flush never writes a partial block
-        self.ds.FlushCache()
-        # the internal mask's blocks stay in GDAL's cache after the dataset's FlushCache (GDAL 3.6):
-        # without this, the whole mask (1 byte per pixel) piles up in the cache
-        self.ds.GetRasterBand(1).GetMaskBand().FlushCache()
-        self._unflushed = 0
+    def _flush(self, level: int) -> None:
+        """Hand one level's blocks in GDAL's cache to the file (compressing them)."""
+        # only complete blocks are ever in GDAL's cache, so a flush never writes a partial block.
+        # The dataset's FlushCache leaves the internal mask's and the overviews' blocks in the
+        # cache (GDAL 3.6): without flushing them too, they pile up there
+        bands, mask = self._targets[level]
+        bands[0].GetDataset().FlushCache()
+        mask.FlushCache()
+        self._unflushed[level] = 0
 
     def commit(self) -> Path:
-        """Build overviews, close, and move the file to its final name."""
-        if self._pending or self._written != self.width * self.height:
-            raise RuntimeError(f"writer got {self._written} of {self.width * self.height} pixels")
-        self._flush()
-        levels = overview_levels(self.width, self.height)
+        """Close, and move the file to its final name."""
+        if not all(level.complete for level in self._levels):
+            base = self._levels[0]
+            raise RuntimeError(f"writer got {base.received} of {self.width * self.height} pixels")
         try:
-            if levels:
-                gdal.SetConfigOption("COMPRESS_OVERVIEW", "DEFLATE")
-                # overviews read the whole image back through GDAL's block cache: keep it small
-                # meanwhile, or memory grows with the raster up to GDAL_CACHEMAX
-                cache_max = gdal.GetCacheMax()
-                gdal.SetCacheMax(min(cache_max, OVERVIEW_CACHE_BYTES))
-                try:
-                    self.ds.BuildOverviews("AVERAGE", levels)
-                finally:
-                    gdal.SetCacheMax(cache_max)
-            self.ds.FlushCache()
+            for level in range(len(self._levels)):
+                self._flush(level)
+            self._targets = self._levels = None
             self.ds = None
             os.replace(self.tmp, self.path)
         except (RuntimeError, OSError) as exc:
             self.abort()
             raise OutputError(f"cannot write {self.path}: {exc}") from exc
-        finally:
-            gdal.SetConfigOption("COMPRESS_OVERVIEW", None)
         return self.path
 
     def abort(self) -> None:
         """Forget everything written: the temporary file goes, the requested name is untouched."""
+        self._targets = self._levels = None  # GDAL bands: never used after their dataset is closed
         self.ds = None
         for p in (self.tmp, Path(str(self.tmp) + ".msk"), Path(str(self.tmp) + ".aux.xml")):
             try:

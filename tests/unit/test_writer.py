@@ -34,7 +34,7 @@ def test_windows_make_the_image_blocks_and_mask(tmp_path):
     w = RgbGeoTiffWriter(out, W, H, GT, "")
     for r0, r1, c0, c1 in _windows():
         w.write_window(rgb[:, r0:r1, c0:c1], valid[r0:r1, c0:c1], c0, r0)
-    assert not w._pending  # every block was complete and went to GDAL
+    assert all(level.complete for level in w._levels)  # every block was complete and went to GDAL
     assert w.commit() == out.absolute()
     ds = gdal.Open(str(out))
     assert np.array_equal(ds.ReadAsArray(), rgb)
@@ -50,13 +50,19 @@ def test_blocks_wait_until_complete_and_only_then_reach_gdal(tmp_path, monkeypat
     written = []
     w = RgbGeoTiffWriter(tmp_path / "out.tif", W, H, GT, "")
     real = w._write_block
-    monkeypatch.setattr(w, "_write_block", lambda block, left, top: (written.append((left, top)), real(block, left, top)))
+
+    def spy(level, planes, left, top):
+        if level == 0:
+            written.append((left, top))
+        real(level, planes, left, top)
+
+    monkeypatch.setattr(w, "_write_block", spy)
     w.write_window(rgb[:, :192, :150], valid[:192, :150], 0, 0)
     # rows 0-127 of columns 0-149 are in, but block (0, 0) is 256 columns wide: nothing complete yet
-    assert written == [] and set(w._pending) == {(0, 0), (1, 0)}
+    assert written == [] and set(w._levels[0].pending) == {(0, 0), (1, 0)}
     w.write_window(rgb[:, :192, 150:342], valid[:192, 150:342], 150, 0)
     assert written == [(0, 0)]  # the first block is complete: written, and no longer held
-    assert (0, 0) not in w._pending
+    assert (0, 0) not in w._levels[0].pending
     for r0, r1, c0, c1 in list(_windows())[2:]:
         w.write_window(rgb[:, r0:r1, c0:c1], valid[r0:r1, c0:c1], c0, r0)
     blocks = {(x, y) for x in range(0, W, OUTPUT_BLOCK_WIDTH) for y in range(0, H, OUTPUT_BLOCK_HEIGHT)}
@@ -85,7 +91,7 @@ def test_block_height_follows_the_tile_stride_so_no_rows_wait(tmp_path):
     for r0, r1, c0, c1 in _windows():  # bands end at rows 192, 384, 450
         w.write_window(rgb[:, r0:r1, c0:c1], valid[r0:r1, c0:c1], c0, r0)
         if c1 == W:
-            assert w._pending == {}  # a finished band fills whole block rows: nothing waits
+            assert w._levels[0].pending == {}  # a finished band fills whole block rows: nothing waits
     w.commit()
     ds = gdal.Open(str(out))
     assert ds.GetRasterBand(1).GetBlockSize() == [OUTPUT_BLOCK_WIDTH, 192]
@@ -96,3 +102,66 @@ def test_block_height_must_suit_geotiff(tmp_path):
     with pytest.raises(ValueError, match="a GeoTIFF block height must be a positive multiple of 16, not 100"):
         RgbGeoTiffWriter(tmp_path / "out.tif", W, H, GT, "", block_height=100)
     assert list(tmp_path.iterdir()) == []
+
+
+def _halve_reference(rgb, valid):
+    """2 x 2 means over valid pixels, written plainly (float, pixel by pixel sums)."""
+    h, w = valid.shape
+    out = np.zeros((3, (h + 1) // 2, (w + 1) // 2), np.uint8)
+    ok = np.zeros(out.shape[1:], bool)
+    for y in range(out.shape[1]):
+        for x in range(out.shape[2]):
+            m = valid[2 * y:2 * y + 2, 2 * x:2 * x + 2]
+            if m.any():
+                ok[y, x] = True
+                for c in range(3):
+                    out[c, y, x] = np.floor(rgb[c, 2 * y:2 * y + 2, 2 * x:2 * x + 2][m].astype(float).mean() + 0.5)
+    return out, ok
+
+
+def test_halve_averages_valid_pixels_and_handles_odd_edges():
+    rgb = np.array([[[10, 20, 30], [40, 50, 60], [70, 80, 90]]] * 3, np.uint8)
+    valid = np.array([[1, 1, 0], [1, 0, 1], [0, 0, 0]], np.uint8)
+    out = raster_io.halve(np.concatenate([rgb, valid[None]]))
+    assert out.shape == (4, 2, 2)
+    assert out[0].tolist() == [[23, 60], [0, 0]]  # (10+20+40)/3 = 23.3; 30 invalid, 60 alone; row 3 invalid
+    assert out[3].tolist() == [[1, 1], [0, 0]]
+
+
+def test_overviews_are_made_while_writing_and_equal_masked_2x2_means(tmp_path):
+    rgb, valid = _image(3)
+    out = tmp_path / "out.tif"
+    w = RgbGeoTiffWriter(out, W, H, GT, "", block_height=192)
+    for r0, r1, c0, c1 in _windows():
+        w.write_window(rgb[:, r0:r1, c0:c1], valid[r0:r1, c0:c1], c0, r0)
+    w.commit()
+    ds = gdal.Open(str(out))
+    assert ds.GetRasterBand(1).GetOverviewCount() == 2
+    want_rgb, want_ok = rgb, valid
+    for k in range(2):
+        want_rgb, want_ok = _halve_reference(want_rgb, want_ok)
+        got = np.stack([ds.GetRasterBand(i).GetOverview(k).ReadAsArray() for i in (1, 2, 3)])
+        mask = ds.GetRasterBand(1).GetMaskBand().GetOverview(k).ReadAsArray()
+        assert got.shape == want_rgb.shape == (3, -(-H // 2 ** (k + 1)), -(-W // 2 ** (k + 1)))
+        assert np.array_equal(got, want_rgb)
+        assert np.array_equal(mask, want_ok.astype(np.uint8) * 255)
+
+
+def test_overviews_agree_with_gdal_average_on_a_smooth_image(tmp_path):
+    y, x = np.mgrid[0:H, 0:W]
+    rgb = np.stack([(x * 255 // W), (y * 255 // H), ((x + y) % 256)]).astype(np.uint8)
+    valid = np.ones((H, W), bool)
+    valid[100:180, 300:420] = False
+    rgb[:, ~valid] = 0
+    ours = tmp_path / "ours.tif"
+    w = RgbGeoTiffWriter(ours, W, H, GT, "")
+    w.write_window(rgb, valid, 0, 0)
+    w.commit()
+    gdal.Translate(str(tmp_path / "gdal.tif"), str(ours))  # same pixels and mask, no overviews
+    ref = gdal.Open(str(tmp_path / "gdal.tif"), gdal.GA_Update)
+    ref.BuildOverviews("AVERAGE", [2])
+    ds = gdal.Open(str(ours))
+    a = ds.GetRasterBand(1).GetOverview(0).ReadAsArray().astype(int)
+    b = ref.GetRasterBand(1).GetOverview(0).ReadAsArray().astype(int)
+    ok = ds.GetRasterBand(1).GetMaskBand().GetOverview(0).ReadAsArray() > 0
+    assert np.abs(a - b)[ok].max() <= 1  # GDAL's AVERAGE also ignores masked pixels
