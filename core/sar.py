@@ -66,9 +66,12 @@ def band_statistics(values: np.ndarray, norm: Normalisation, name: str = "band")
     return BandStats(float(low), float(high))
 
 
-def normalise(values: np.ndarray, stats: BandStats, norm: Normalisation) -> np.ndarray:
-    out = (values.astype(np.float32, copy=False) - np.float32(stats.low)) / np.float32(stats.span)
-    return np.clip(out, norm.clip[0], norm.clip[1]).astype(np.float32, copy=False)
+def normalise(values: np.ndarray, stats: BandStats, norm: Normalisation,
+              out: Optional[np.ndarray] = None) -> np.ndarray:
+    """(values - low) / span, clipped; into ``out`` (float32, same shape) when given."""
+    out = np.subtract(values, np.float32(stats.low), out=out, dtype=np.float32)
+    out /= np.float32(stats.span)
+    return np.clip(out, np.float32(norm.clip[0]), np.float32(norm.clip[1]), out=out)
 
 
 def model_input(
@@ -86,19 +89,22 @@ def model_input(
     if not present:
         raise InputError("no SAR band given")
     shape = next(iter(present.values())).shape
-    channels = []
-    for name in spec.bands:
+    count = len(spec.bands) * (2 if spec.availability_channels else 1)
+    out = np.empty((count,) + shape, np.float32)  # filled in place: no per-channel temporaries
+    for i, name in enumerate(spec.bands):
         arr = present.get(name)
         if arr is None:
-            channels.append(np.zeros(shape, np.float32))
+            out[i] = 0
         else:
-            x = normalise(arr, stats[name], spec.normalisation)
-            ok = np.isfinite(x) if valid is None else (valid & np.isfinite(x))
-            channels.append(np.where(ok, x, np.float32(0)).astype(np.float32, copy=False))
+            x = normalise(arr, stats[name], spec.normalisation, out=out[i])
+            bad = ~np.isfinite(x)
+            if valid is not None:
+                bad |= ~valid
+            x[bad] = 0
     if spec.availability_channels:
-        for name in spec.bands:
-            channels.append(np.full(shape, 1.0 if name in present else 0.0, np.float32))
-    return np.stack(channels)
+        for i, name in enumerate(spec.bands):
+            out[len(spec.bands) + i] = 1.0 if name in present else 0.0
+    return out
 
 
 def check_bands_for_model(available: Mapping[str, object], spec: InputSpec, source: str) -> None:

@@ -124,6 +124,7 @@ class BlendAccumulator:
         self.band = bands[0]
         self.lo = self.hi = 0  # open columns [lo, hi) of the current band
         self.open = np.zeros((channels + 1, th, 0), np.float32)
+        self._scratch = np.empty((channels, th, tw), np.float32)  # one weighted tile, reused
 
     def start_band(self, band: TileBand) -> None:
         if self.lo != self.hi:
@@ -140,7 +141,8 @@ class BlendAccumulator:
         if x0 + tw > self.hi:
             self._open_to(x0 + tw)
         rows, cols = slice(y0 - self.band.top, y0 - self.band.top + th), slice(x0 - self.lo, x0 - self.lo + tw)
-        self.open[: self.channels, rows, cols] += tile * self.window
+        weighted = np.multiply(tile, self.window, out=self._scratch[:, : tile.shape[1], : tile.shape[2]])
+        self.open[: self.channels, rows, cols] += weighted
         self.open[self.channels, rows, cols] += self.window
 
     def _open_to(self, end: int) -> None:
