@@ -122,8 +122,8 @@ class BlendAccumulator:
         self.carry = np.zeros((channels + 1, carried, grid.width), np.float32)
         self.carry_rows = 0
         self.band = bands[0]
-        self.lo = self.hi = 0  # open columns [lo, hi) of the current band
-        self.open = np.zeros((channels + 1, th, 0), np.float32)
+        self.lo = self.hi = 0  # open columns [lo, hi) of the current band: self._buf[:, :, :hi - lo]
+        self._buf = np.zeros((channels + 1, th, 2 * tw), np.float32)  # grows to the widest batch
         self._scratch = np.empty((channels, th, tw), np.float32)  # one weighted tile, reused
 
     def start_band(self, band: TileBand) -> None:
@@ -131,7 +131,13 @@ class BlendAccumulator:
             raise RuntimeError(f"columns {self.lo}-{self.hi} of the last band of tiles were not finished")
         self.band = band
         self.lo = self.hi = 0
-        self.open = np.zeros((self.channels + 1, band.height, 0), np.float32)
+        if self._buf.shape[1] != band.height:
+            self._buf = np.zeros((self.channels + 1, band.height, self._buf.shape[2]), np.float32)
+
+    @property
+    def open(self) -> np.ndarray:
+        """Weighted sums and weights of the open columns (a view)."""
+        return self._buf[:, :, : self.hi - self.lo]
 
     def add(self, x0: int, y0: int, tile: np.ndarray) -> None:
         """Add one predicted tile (channels, tile_height, tile_width) at image column x0, row y0."""
@@ -142,15 +148,19 @@ class BlendAccumulator:
             self._open_to(x0 + tw)
         rows, cols = slice(y0 - self.band.top, y0 - self.band.top + th), slice(x0 - self.lo, x0 - self.lo + tw)
         weighted = np.multiply(tile, self.window, out=self._scratch[:, : tile.shape[1], : tile.shape[2]])
-        self.open[: self.channels, rows, cols] += weighted
-        self.open[self.channels, rows, cols] += self.window
+        self._buf[: self.channels, rows, cols] += weighted
+        self._buf[self.channels, rows, cols] += self.window
 
     def _open_to(self, end: int) -> None:
-        grown = np.zeros((self.channels + 1, self.open.shape[1], end - self.lo), np.float32)
-        old = self.hi - self.lo
-        grown[:, :, :old] = self.open
-        grown[:, : self.carry_rows, old:] = self.carry[:, : self.carry_rows, self.hi : end]
-        self.open, self.hi = grown, end
+        old, need = self.hi - self.lo, end - self.lo
+        if need > self._buf.shape[2]:
+            grown = np.empty((self.channels + 1, self._buf.shape[1], max(need, 2 * self._buf.shape[2])), np.float32)
+            grown[:, :, :old] = self._buf[:, :, :old]
+            self._buf = grown
+        fresh = self._buf[:, :, old:need]  # newly opened columns start from the carried rows
+        fresh[:, : self.carry_rows] = self.carry[:, : self.carry_rows, self.hi : end]
+        fresh[:, self.carry_rows :] = 0
+        self.hi = end
 
     def finish_columns(self, until: int) -> tuple[int, np.ndarray]:
         """(x0, blended (channels, final - top, until - x0)) for columns [x0, until).
@@ -160,12 +170,13 @@ class BlendAccumulator:
         if not self.lo < until <= self.hi:
             raise ValueError(f"cannot finish columns up to {until}: open columns are {self.lo}-{self.hi}")
         n, rows = until - self.lo, self.band.final - self.band.top
-        sums = self.open[:, :, :n]
+        sums = self._buf[:, :, :n]
         blended = sums[: self.channels, :rows] / sums[self.channels, :rows]
-        carried = self.open.shape[1] - rows
+        carried = self._buf.shape[1] - rows
         self.carry[:, :carried, self.lo : until] = sums[:, rows:]
         x0 = self.lo
-        self.open = self.open[:, :, n:].copy()  # only the overlap with the next tile stays open
+        keep = self.hi - until  # only the overlap with the next tile stays open
+        self._buf[:, :, :keep] = self._buf[:, :, n : n + keep].copy()
         self.lo = until
         if until == self.grid.width:
             self.carry_rows = carried
