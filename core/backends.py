@@ -1,9 +1,11 @@
 """Run the model on batches of tiles with torch or ONNX Runtime, from the same model file.
 
-`auto` prefers ONNX Runtime on the CPU and torch on CUDA. On an idle CPU the two are close (torch
-in channels_last was as fast or faster, benchmarks/RESULTS.md); on a busy one, torch's OpenMP
-threads collapse and ONNX Runtime was 2-8x faster, so it is the safer default for a GIS desktop. An ONNX export beside the model file is used when its recorded source hash matches
-the model file; otherwise one is exported into a cache folder once (needs torch).
+`auto` prefers ONNX Runtime on the CPU and torch on CUDA. On an idle CPU the two are close (ORT
+1.11x torch in channels_last at batch 1 with the bundled model, benchmarks/RESULTS.md); on a busy
+one, torch's OpenMP threads collapse and ONNX Runtime was 2-8x faster, so it is the safer default
+for a GIS desktop. An ONNX export beside the model file is used when its recorded source hash matches
+the model file and it records this exporter's graph version (onnx_export.GRAPH_VERSION);
+otherwise one is exported into a cache folder once (needs torch).
 """
 from __future__ import annotations
 
@@ -75,10 +77,11 @@ def torch_backend(model_path: Path, device: str, threads: Optional[int]) -> Back
 
 
 def cached_onnx_export(model_path: Path, digest: str) -> Path:
-    """An ONNX export of the model file in the cache folder, made once (needs torch)."""
-    from .onnx_export import export_onnx
+    """An ONNX export of the model file by this exporter in the cache folder, made once (needs
+    torch). The name holds the graph version, so an export by an older exporter is not reused."""
+    from .onnx_export import GRAPH_VERSION, export_onnx
 
-    cached = cache_dir() / f"{digest}.onnx"
+    cached = cache_dir() / f"{digest}-g{GRAPH_VERSION}.onnx"
     if cached.is_file():
         return cached
     if not _has("torch"):
@@ -90,24 +93,29 @@ def cached_onnx_export(model_path: Path, digest: str) -> Path:
 
 def onnx_backend_for_model(model_path: Path, device: str, threads: Optional[int]) -> Backend:
     """ONNX Runtime on the export beside the model file when it is current (its recorded source
-    hash matches), else on a cached export; each session is opened once."""
-    from .onnx_export import file_sha256
+    hash matches and this exporter's graph version), else on a cached export; each session is
+    opened once."""
+    from .onnx_export import GRAPH_VERSION, file_sha256
 
     digest = file_sha256(model_path)
     beside = model_path.with_suffix(".onnx")
     if beside.is_file():
-        backend, source = _onnx_session(beside, device, threads)
-        if source == digest:
+        backend, source, version = _onnx_session(beside, device, threads)
+        # an export of this model by an older exporter gives the same pixels, only slower: used
+        # only where no new one can be made (no torch)
+        if source == digest and (version == GRAPH_VERSION or not _has("torch")):
             return backend
     return _onnx_session(cached_onnx_export(model_path, digest), device, threads)[0]
 
 
 def onnx_backend(onnx_path: Path, device: str, threads: Optional[int]) -> Backend:
+    """An .onnx file given as the model runs whatever its graph version (an older export gives the
+    same pixels, only slower)."""
     return _onnx_session(onnx_path, device, threads)[0]
 
 
-def _onnx_session(onnx_path: Path, device: str, threads: Optional[int]) -> tuple[Backend, str]:
-    """The backend and the source hash the ONNX file records."""
+def _onnx_session(onnx_path: Path, device: str, threads: Optional[int]) -> tuple[Backend, str, int]:
+    """The backend, and the source hash and graph version the ONNX file records."""
     if not _has("onnxruntime"):
         raise SarColorizerError(ORT_OPTIONAL)
     import onnxruntime as ort
@@ -126,12 +134,12 @@ def _onnx_session(onnx_path: Path, device: str, threads: Optional[int]) -> tuple
         sess = ort.InferenceSession(str(onnx_path), so, providers=providers)
     except Exception as exc:  # onnxruntime raises its own exception types
         raise ModelFileError(f"{onnx_path} is not a readable ONNX model: {exc}") from exc
-    metadata, source = read_onnx_metadata(sess)
+    metadata, source, version = read_onnx_metadata(sess)
 
     def run(batch: np.ndarray) -> np.ndarray:
         return sess.run(["rgb"], {"sar": batch})[0]
 
-    return Backend("onnx", device, metadata, run), source
+    return Backend("onnx", device, metadata, run), source, version
 
 
 def load_backend(model_path: Path, backend: str = "auto", device: str = "auto",

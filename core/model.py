@@ -3,8 +3,9 @@
 SAR and optical images are never perfectly co-registered (and SAR geometry differs from optical
 geometry on slopes), so a plain U-Net trained on such pairs learns to blur. Each decoder stage
 here predicts a small, bounded offset field from the (upsampled decoder, skip) pair and warps the
-skip features with ``grid_sample`` before concatenating them. The offsets start at zero, so an
-untrained aligner is the identity and the network begins as a plain U-Net.
+skip features with ``grid_sample`` before concatenating them (the ONNX export computes the same
+warp with gathers, see ``gather_warp``). The offsets start at zero, so an untrained aligner is the
+identity and the network begins as a plain U-Net.
 """
 from __future__ import annotations
 
@@ -26,6 +27,47 @@ def conv_block(cin: int, cout: int) -> nn.Sequential:
     )
 
 
+def aligned_grid(flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(gx, gy), each (N, H, W): the pixel-centre grid shifted by ``flow`` (pixels), in grid_sample's
+    normalised coordinates (align_corners=False)."""
+    h, w = flow.shape[2], flow.shape[3]
+    ys = (torch.arange(h, dtype=flow.dtype, device=flow.device) * 2 + 1) / h - 1
+    xs = (torch.arange(w, dtype=flow.dtype, device=flow.device) * 2 + 1) / w - 1
+    return xs.view(1, 1, w) + flow[:, 0] * (2.0 / w), ys.view(1, h, 1) + flow[:, 1] * (2.0 / h)
+
+
+def gather_warp(skip: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """What ``grid_sample(skip, aligned_grid(flow), "bilinear", padding_mode="border",
+    align_corners=False)`` computes, from index gathers and products (to float rounding, < 1e-5).
+
+    Why: ONNX Runtime's GridSample kernel is 3-5x slower than torch's grid_sample, and was a
+    third of the ONNX model's time; so the ONNX export (``use_gather_warp``) swaps this in, while
+    torch keeps grid_sample (faster there). Same arithmetic as torch's kernel: the normalised grid
+    is mapped back to pixels (``(g + 1) * size / 2 - 0.5``) and clamped to the image (border
+    padding); each output pixel is the bilinear mix of its 4 neighbour pixels, gathered as rows of
+    the skip features in NHWC order (one ``Gather`` of whole channel rows per corner: fast in ONNX
+    Runtime, unlike a batched MatMul or a GridSample). The trained weights are unchanged.
+    """
+    n, h, w = flow.shape[0], flow.shape[2], flow.shape[3]
+    gx, gy = aligned_grid(flow)
+    ix = ((gx + 1) * (w / 2) - 0.5).clamp(0, w - 1)
+    iy = ((gy + 1) * (h / 2) - 0.5).clamp(0, h - 1)
+    fx, fy = ix.floor(), iy.floor()
+    wx, wy = ix - fx, iy - fy  # weight of the right / lower neighbour
+    x0, y0 = fx.long(), fy.long()
+    # a neighbour past the last column/row has weight 0: any pixel inside will do
+    x1, y1 = (x0 + 1).clamp(max=w - 1), (y0 + 1).clamp(max=h - 1)
+    image = torch.arange(n, device=flow.device).view(n, 1, 1) * h
+    top, bottom = (image + y0) * w, (image + y1) * w  # first row index of each pixel's image row
+    rows = skip.permute(0, 2, 3, 1).reshape(n * h * w, -1)  # (pixels, channels)
+    out = None
+    for row, col, weight in ((top, x0, (1 - wy) * (1 - wx)), (top, x1, (1 - wy) * wx),
+                             (bottom, x0, wy * (1 - wx)), (bottom, x1, wy * wx)):
+        term = rows.index_select(0, (row + col).reshape(-1)) * weight.reshape(-1, 1)
+        out = term if out is None else out + term
+    return out.view(n, h, w, -1).permute(0, 3, 1, 2)
+
+
 class SkipAligner(nn.Module):
     """Predicts a per-pixel offset (dx, dy) for the skip features and resamples them along it."""
 
@@ -33,6 +75,7 @@ class SkipAligner(nn.Module):
         super().__init__()
         hidden = max(8, channels // 2)
         self.max_shift = float(max_shift)
+        self.use_gather = False  # True: gather_warp instead of grid_sample (the ONNX export sets it)
         self.offset = nn.Sequential(
             nn.Conv2d(2 * channels, hidden, 3, padding=1),
             nn.ReLU(inplace=True),
@@ -42,17 +85,20 @@ class SkipAligner(nn.Module):
         nn.init.zeros_(self.offset[-1].bias)
 
     def forward(self, decoder: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        n, _, h, w = skip.shape
         flow = torch.tanh(self.offset(torch.cat([decoder, skip], dim=1))) * self.max_shift
-        # base grid in normalised coordinates (align_corners=False convention)
-        ys = (torch.arange(h, dtype=skip.dtype, device=skip.device) * 2 + 1) / h - 1
-        xs = (torch.arange(w, dtype=skip.dtype, device=skip.device) * 2 + 1) / w - 1
-        gy = ys.view(1, h, 1).expand(n, h, w)
-        gx = xs.view(1, 1, w).expand(n, h, w)
-        grid = torch.stack(
-            [gx + flow[:, 0] * (2.0 / w), gy + flow[:, 1] * (2.0 / h)], dim=-1
-        )
+        if self.use_gather:
+            return gather_warp(skip, flow)
+        grid = torch.stack(aligned_grid(flow), dim=-1)
         return F.grid_sample(skip, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def use_gather_warp(net: nn.Module, on: bool = True) -> nn.Module:
+    """Make every SkipAligner of ``net`` warp with gather_warp (for the ONNX export) or, with
+    ``on=False``, with grid_sample again. Returns ``net``."""
+    for module in net.modules():
+        if isinstance(module, SkipAligner):
+            module.use_gather = on
+    return net
 
 
 class DecoderStage(nn.Module):

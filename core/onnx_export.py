@@ -1,7 +1,8 @@
 """Export a model file to ONNX, carrying the same metadata, for ONNX Runtime inference.
 
-The ONNX file records the SHA-256 of the model file it came from, so the runtime can tell whether
-an ONNX file lying beside a model file is really its export or a stale one.
+The ONNX file records the SHA-256 of the model file it came from and the version of the graph
+this exporter writes, so the runtime can tell whether an ONNX file lying beside a model file (or
+in the cache) is really its export by this exporter, or a stale one to export again.
 """
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ from .modelfile import METADATA_KEY, ModelMetadata, load_model_file
 
 OPSET = 17
 SOURCE_KEY = "source_sha256"
+GRAPH_VERSION_KEY = "graph_version"
+# The graph this exporter writes; raise it whenever the exported graph changes (same weights,
+# different ops), so that older exports are exported again rather than used.
+#   1 (no key): skip aligners as ONNX GridSample
+#   2: skip aligners as row gathers and products (model.gather_warp): GridSample was slow in ORT
+GRAPH_VERSION = 2
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -30,14 +37,16 @@ def export_onnx(model_path: str | os.PathLike, onnx_path: str | os.PathLike) -> 
     import onnx
     import torch
 
+    from .model import use_gather_warp
+
     loaded = load_model_file(model_path)
-    net = loaded.build()
+    net = use_gather_warp(loaded.build())
     size = loaded.metadata.tile.size
     dummy = torch.zeros(1, loaded.metadata.architecture.in_channels, size, size)
     onnx_path = Path(onnx_path)
     tmp = onnx_path.with_name(onnx_path.name + ".partial")
     with torch.inference_mode(), warnings.catch_warnings():
-        # the TorchScript exporter is the one that handles grid_sample at opset 17 without onnxscript
+        # the TorchScript exporter: dynamic batch/height/width axes without onnxscript
         warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(
             net, (dummy,), str(tmp), input_names=["sar"], output_names=["rgb"],
@@ -46,7 +55,8 @@ def export_onnx(model_path: str | os.PathLike, onnx_path: str | os.PathLike) -> 
             opset_version=OPSET, dynamo=False,
         )
     proto = onnx.load(str(tmp))
-    for key, value in ((METADATA_KEY, loaded.metadata.to_json()), (SOURCE_KEY, file_sha256(model_path))):
+    for key, value in ((METADATA_KEY, loaded.metadata.to_json()), (SOURCE_KEY, file_sha256(model_path)),
+                       (GRAPH_VERSION_KEY, str(GRAPH_VERSION))):
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.save(proto, str(tmp))
@@ -54,11 +64,16 @@ def export_onnx(model_path: str | os.PathLike, onnx_path: str | os.PathLike) -> 
     return onnx_path
 
 
-def read_onnx_metadata(session) -> tuple[ModelMetadata, str]:
-    """(metadata, source sha256) from an onnxruntime InferenceSession."""
+def read_onnx_metadata(session) -> tuple[ModelMetadata, str, int]:
+    """(metadata, source sha256, graph version) from an onnxruntime InferenceSession; graph version
+    1 for an export that records none (made before versions were recorded)."""
     import json
 
     props = session.get_modelmeta().custom_metadata_map
     if METADATA_KEY not in props:
         raise ModelFileError("this ONNX file holds no SAR Colorizer metadata (was it exported by SAR Colorizer?)")
-    return ModelMetadata.from_dict(json.loads(props[METADATA_KEY])), props.get(SOURCE_KEY, "")
+    try:
+        version = int(props.get(GRAPH_VERSION_KEY, "1"))
+    except ValueError:
+        version = 0  # unreadable: treat as stale
+    return ModelMetadata.from_dict(json.loads(props[METADATA_KEY])), props.get(SOURCE_KEY, ""), version
