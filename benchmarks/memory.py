@@ -98,7 +98,7 @@ def main() -> None:
     ap.add_argument("--backend", choices=("onnx", "torch"), default="onnx")
     ap.add_argument("--real-arch", action="store_true",
                     help="also run the bundled architecture on the first size")
-    ap.add_argument("--batch-size", type=int, default=4)
+    ap.add_argument("--batch-size", type=int, default=1, help="tiles per model call (default 1: the CLI's default on the CPU)")
     ap.add_argument("--layout", choices=("tiled", "striped"), default="tiled",
                     help="input GeoTIFF layout: 512 x 512 tiles, or GDAL's default strips (whole rows)")
     ap.add_argument("--tmp", type=Path, default=None, help="folder for the temporary rasters (default: system temp)")

@@ -10,6 +10,7 @@ otherwise one is exported into a cache folder once (needs torch).
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -36,8 +37,18 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+def nvidia_driver_present() -> bool:
+    """Whether an NVIDIA driver is installed: without one CUDA cannot be available, and asking
+    torch would cost importing it (seconds and about 230 MB) for an ONNX Runtime run on the CPU."""
+    if sys.platform.startswith("linux"):
+        return Path("/proc/driver/nvidia/version").exists()
+    if sys.platform == "win32":
+        return (Path(os.environ.get("SystemRoot", r"C:\Windows")) / "System32" / "nvcuda.dll").exists()
+    return False  # macOS: no CUDA
+
+
 def _torch_cuda() -> bool:
-    if not _has("torch"):
+    if not nvidia_driver_present() or not _has("torch"):
         return False
     import torch
 

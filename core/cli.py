@@ -63,6 +63,29 @@ def jobs_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     return [(p, args.out_dir / f"{p.stem}_rgb.tif") for p in paths]
 
 
+M_MMAP_THRESHOLD = -3  # glibc malloc.h
+
+
+def keep_large_buffers_returnable() -> None:
+    """glibc: allocations from 128 KiB up always get their own mapping, given back when freed.
+
+    By default glibc raises that threshold each time such a buffer is freed, after which tile-
+    sized buffers come from the heap, which fragments and keeps growing over a long run
+    (benchmarks/memory.py: 11 MB more peak RSS at 16000 x 2048). Only for this command's own
+    process: QGIS's allocator is left alone.
+    """
+    import ctypes
+    import ctypes.util
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+    except (OSError, AttributeError):  # not glibc (musl, ...): nothing to tune
+        pass
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     from osgeo import gdal
 
@@ -72,6 +95,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     jobs = jobs_from_args(args, parser)
     gdal.SetCacheMax(min(gdal.GetCacheMax(), 256 * 1024 * 1024))  # memory must not scale with the raster
+    keep_large_buffers_returnable()
     options = ColorizeOptions(
         model_path=args.model, bands=args.bands, units=args.units, tile_size=args.tile_size,
         overlap=args.overlap, backend=args.backend, device=args.device,

@@ -69,3 +69,24 @@ def test_usage_error_exit_code(capsys):
     with pytest.raises(SystemExit) as e:
         main(["only-one.tif"])
     assert e.value.code == 2
+
+
+@pytest.mark.skipif(not __import__("pathlib").Path(__file__).parents[2].joinpath("models", "sar_colorizer.onnx").is_file(),
+                    reason="the bundled model's ONNX export is not installed")
+def test_default_run_on_a_machine_without_nvidia_driver_does_not_load_torch(tmp_path):
+    # device auto asks torch about CUDA only where an NVIDIA driver is installed: elsewhere the
+    # ONNX Runtime run must not pay for importing torch (seconds, ~230 MB)
+    from sar_colorizer.core.backends import nvidia_driver_present
+
+    if nvidia_driver_present():
+        pytest.skip("this machine has an NVIDIA driver: device auto rightly asks torch")
+    src = tmp_path / "vv.tif"
+    ds = gdal.GetDriverByName("GTiff").Create(str(src), 300, 200, 1, gdal.GDT_Float32)
+    ds.GetRasterBand(1).WriteArray(np.random.default_rng(0).normal(-12, 3, (200, 300)).astype(np.float32))
+    ds = None
+    code = ("import sys; from sar_colorizer.core.cli import main; "
+            f"rc = main([{str(src)!r}, {str(tmp_path / 'rgb.tif')!r}, '-q']); "
+            "print(rc, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "0 False"
+    assert (tmp_path / "rgb.tif").is_file()
