@@ -27,7 +27,7 @@ OUTPUT_BLOCK_WIDTH, OUTPUT_BLOCK_HEIGHT = 256, 128
 # DEFLATE level 1 wrote a 4096^2 RGB + mask image in 0.29 s against 1.96 s at GDAL's default
 # level 6, for a file 6.5 % larger (benchmarks/RESULTS.md): level 6 alone was 11 % of the model time
 DEFLATE_LEVEL = 1
-FLUSH_BYTES = 4 << 20  # complete blocks handed to GDAL, per level, between two flushes of its cache
+FLUSH_BYTES = 4 << 20  # complete blocks handed to GDAL (all levels) between two flushes of its cache
 OVERVIEW_BLOCK = 64  # overview blocks (square in GDAL): small, so few rows wait in each level
 _POL_RE = {pol: re.compile(rf"(?<![A-Z]){pol}(?![A-Z])") for pol in ("VV", "VH")}
 _FILENAME_VH = re.compile(r"(^|[_\-.])vh([_\-.]|$)", re.IGNORECASE)
@@ -403,8 +403,10 @@ class RgbGeoTiffWriter:
             band.WriteArray(plane, left, top)
         mask.WriteArray(planes[3] * np.uint8(255), left, top)
         self._unflushed[level] += planes.nbytes
-        if self._unflushed[level] >= FLUSH_BYTES:
-            self._flush(level)
+        if sum(self._unflushed) >= FLUSH_BYTES:  # one budget for all levels together
+            for k, waiting in enumerate(self._unflushed):
+                if waiting:
+                    self._flush(k)
         if level + 1 < len(self._levels):  # block origins are multiples of the block size: even
             self._levels[level + 1].put(halve(planes), left // 2, top // 2)
 

@@ -13,6 +13,7 @@ raster is that carry: ``overlap`` rows of weighted sums and weights.
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -101,9 +102,11 @@ def tile_bands(grid: TileGrid) -> list[TileBand]:
 class BlendAccumulator:
     """Weighted sums of the current band of tiles over its open columns, plus the carried rows.
 
-    The sums of the weights are kept beside the weighted sums (the last plane), not computed
-    from a formula, so a pixel's value is sum(w * p) / sum(w) added in the same order whatever the
-    streaming: a constant model gives a constant image to the last bit.
+    A pixel's value is sum(w * p) / sum(w). The weight sums are not carried: for the finished
+    pixels they are added up again from the tile grid, tile by tile in the order the tiles came
+    (bands top to bottom; in a band by column, then row), which is bit for bit the sum a carried
+    weight plane would hold; so a constant model gives a constant image to the last bit, and the
+    carry is three planes, not four.
 
     Use: ``start_band(band)``, then for the tiles of the band, left to right,
     ``add(x0, y0, tile)`` and, whenever no later tile of the band will cover the columns left of
@@ -115,28 +118,27 @@ class BlendAccumulator:
         self.channels = channels
         th, tw = grid.tile_height, grid.tile_width
         self.window = blend_window(grid.tile, grid.overlap)[:th, :tw]
-        bands = tile_bands(grid)
-        carried = max((b.top + b.height - b.final for b in bands), default=0)
-        # planes: weighted sums per channel, then the weights
-        # sums of the rows the next band overlaps; the first `carry_rows` rows are current
-        self.carry = np.zeros((channels + 1, carried, grid.width), np.float32)
+        self.bands, self.xs = tile_bands(grid), grid.xs
+        carried = max((b.top + b.height - b.final for b in self.bands), default=0)
+        # weighted sums of the rows the next band overlaps; the first `carry_rows` rows are current
+        self.carry = np.zeros((channels, carried, grid.width), np.float32)
         self.carry_rows = 0
-        self.band = bands[0]
+        self.band, self._k = self.bands[0], 0
         self.lo = self.hi = 0  # open columns [lo, hi) of the current band: self._buf[:, :, :hi - lo]
-        self._buf = np.zeros((channels + 1, th, 2 * tw), np.float32)  # grows to the widest batch
+        self._buf = np.zeros((channels, th, 2 * tw), np.float32)  # grows to the widest batch
         self._scratch = np.empty((channels, th, tw), np.float32)  # one weighted tile, reused
 
     def start_band(self, band: TileBand) -> None:
         if self.lo != self.hi:
             raise RuntimeError(f"columns {self.lo}-{self.hi} of the last band of tiles were not finished")
-        self.band = band
+        self.band, self._k = band, self.bands.index(band)
         self.lo = self.hi = 0
         if self._buf.shape[1] != band.height:
-            self._buf = np.zeros((self.channels + 1, band.height, self._buf.shape[2]), np.float32)
+            self._buf = np.zeros((self.channels, band.height, self._buf.shape[2]), np.float32)
 
     @property
     def open(self) -> np.ndarray:
-        """Weighted sums and weights of the open columns (a view)."""
+        """Weighted sums of the open columns (a view)."""
         return self._buf[:, :, : self.hi - self.lo]
 
     def add(self, x0: int, y0: int, tile: np.ndarray) -> None:
@@ -148,13 +150,12 @@ class BlendAccumulator:
             self._open_to(x0 + tw)
         rows, cols = slice(y0 - self.band.top, y0 - self.band.top + th), slice(x0 - self.lo, x0 - self.lo + tw)
         weighted = np.multiply(tile, self.window, out=self._scratch[:, : tile.shape[1], : tile.shape[2]])
-        self._buf[: self.channels, rows, cols] += weighted
-        self._buf[self.channels, rows, cols] += self.window
+        self._buf[:, rows, cols] += weighted
 
     def _open_to(self, end: int) -> None:
         old, need = self.hi - self.lo, end - self.lo
         if need > self._buf.shape[2]:
-            grown = np.empty((self.channels + 1, self._buf.shape[1], max(need, 2 * self._buf.shape[2])), np.float32)
+            grown = np.empty((self.channels, self._buf.shape[1], max(need, 2 * self._buf.shape[2])), np.float32)
             grown[:, :, :old] = self._buf[:, :, :old]
             self._buf = grown
         fresh = self._buf[:, :, old:need]  # newly opened columns start from the carried rows
@@ -171,7 +172,7 @@ class BlendAccumulator:
             raise ValueError(f"cannot finish columns up to {until}: open columns are {self.lo}-{self.hi}")
         n, rows = until - self.lo, self.band.final - self.band.top
         sums = self._buf[:, :, :n]
-        blended = sums[: self.channels, :rows] / sums[self.channels, :rows]
+        blended = sums[:, :rows] / self._weight_sum(self.lo, until)
         carried = self._buf.shape[1] - rows
         self.carry[:, :carried, self.lo : until] = sums[:, rows:]
         x0 = self.lo
@@ -181,6 +182,25 @@ class BlendAccumulator:
         if until == self.grid.width:
             self.carry_rows = carried
         return x0, blended
+
+
+    def _weight_sum(self, x0: int, x1: int) -> np.ndarray:
+        """Sum of all tiles' weights over the current band's final rows, columns [x0, x1)."""
+        y0, y1 = self.band.top, self.band.final
+        th, tw = self.window.shape
+        total = np.zeros((y1 - y0, x1 - x0), np.float32)
+        first = self._k
+        while first > 0 and self.bands[first - 1].top + self.bands[first - 1].height > y0:
+            first -= 1
+        xs = self.xs[bisect_right(self.xs, x0 - tw) : bisect_left(self.xs, x1)]
+        for band in self.bands[first : self._k + 1]:
+            for x in xs:
+                c0, c1 = max(x, x0), min(x + tw, x1)
+                for y in band.ys:
+                    r0, r1 = max(y, y0), min(y + th, y1)
+                    if r0 < r1:
+                        total[r0 - y0 : r1 - y0, c0 - x0 : c1 - x0] += self.window[r0 - y : r1 - y, c0 - x : c1 - x]
+        return total
 
 
 def pad_to_tile(arr: np.ndarray, tile: int) -> np.ndarray:
