@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
+from osgeo import gdal
 
 from . import raster_io, sar
 from .backends import Backend, load_backend
@@ -19,6 +20,7 @@ from .modelfile import DEFAULT_MODEL_PATH, ModelMetadata
 from .options import ColorizeOptions, ColorizeResult, batch_size_for
 from .tiling import BlendAccumulator, TileGrid, pad_to_tile, tile_bands
 
+INPUT_CACHE_BYTES = 16 << 20  # GDAL block cache kept across windows of a tiled input (batch-1 reads of 4096^2: 0.58 -> 0.33 s)
 Progress = Callable[[float], None]
 IsCancelled = Callable[[], bool]
 Log = Callable[[str], None]
@@ -64,8 +66,11 @@ def read_strip(raster: raster_io.SarRaster, y0: int, rows: int, meta: ModelMetad
         raw = raster.read(role, y0, rows, x0=x0, cols=cols)
         valid &= raster.valid_mask(role, raw)
         values[role] = sar.to_model_units(raw, band_units[role])
-    if not raster.striped or x0 + cols >= raster.width:
-        # a striped file's blocks are whole rows, decoded once per strip, not once per window
+    if x0 + cols >= raster.width or (not raster.striped and gdal.GetCacheUsed() > INPUT_CACHE_BYTES):
+        # A tiled file's blocks stay cached across the next few windows, which share them (one
+        # read per block instead of one per window), up to a bound that does not grow with the
+        # raster. A striped file's blocks are whole rows, decoded once per row of tiles, not
+        # once per window (uncompressed ones are not cached at all: raster_io._open_direct).
         raster.release_cache()
     bands = {b: values.get(b) for b in meta.inputs.bands}
     return sar.model_input(bands, stats, valid, meta.inputs), valid
