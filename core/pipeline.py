@@ -85,7 +85,8 @@ def to_rgb_bytes(pred: np.ndarray, valid: np.ndarray, meta: ModelMetadata) -> np
     scaled = pred * np.float32(meta.output.scale)
     scaled += np.float32(meta.output.offset)
     scaled += np.float32(0.5)
-    np.clip(scaled, 0, 255, out=scaled)
+    np.maximum(scaled, np.float32(0), out=scaled)  # (np.clip's scalar path is slow in numpy 1.24)
+    np.minimum(scaled, np.float32(255), out=scaled)
     rgb = scaled.astype(np.uint8)
     rgb[:, ~valid] = 0
     return rgb

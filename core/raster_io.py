@@ -399,8 +399,7 @@ class RgbGeoTiffWriter:
 
     def _write_block(self, level: int, planes: np.ndarray, left: int, top: int) -> None:
         bands, mask = self._targets[level]
-        for band, plane in zip(bands, planes[:3]):
-            band.WriteArray(plane, left, top)
+        bands[0].GetDataset().WriteArray(planes[:3], left, top)  # R, G, B in one call
         mask.WriteArray(planes[3] * np.uint8(255), left, top)
         self._unflushed[level] += planes.nbytes
         if sum(self._unflushed) >= FLUSH_BYTES:  # one budget for all levels together

@@ -71,7 +71,10 @@ def normalise(values: np.ndarray, stats: BandStats, norm: Normalisation,
     """(values - low) / span, clipped; into ``out`` (float32, same shape) when given."""
     out = np.subtract(values, np.float32(stats.low), out=out, dtype=np.float32)
     out /= np.float32(stats.span)
-    return np.clip(out, np.float32(norm.clip[0]), np.float32(norm.clip[1]), out=out)
+    # maximum/minimum rather than np.clip: the same values (NaN stays NaN), without numpy 1.24's
+    # slow scalar-bound path of clip
+    np.maximum(out, np.float32(norm.clip[0]), out=out)
+    return np.minimum(out, np.float32(norm.clip[1]), out=out)
 
 
 def model_input(
