@@ -27,6 +27,9 @@ OUTPUT_BLOCK_WIDTH, OUTPUT_BLOCK_HEIGHT = 256, 128
 # DEFLATE level 1 wrote a 4096^2 RGB + mask image in 0.29 s against 1.96 s at GDAL's default
 # level 6, for a file 6.5 % larger (benchmarks/RESULTS.md): level 6 alone was 11 % of the model time
 DEFLATE_LEVEL = 1
+# GDAL compresses blocks in 2 worker threads while the model runs on the next tiles: a 4096^2
+# batch-1 run took 16.3 s instead of 16.9 s (bare model 14.6 s; benchmarks/throughput.py)
+COMPRESSION_THREADS = 2
 FLUSH_BYTES = 4 << 20  # complete blocks handed to GDAL (all levels) between two flushes of its cache
 OVERVIEW_BLOCK = 64  # overview blocks (square in GDAL): small, so few rows wait in each level
 _POL_RE = {pol: re.compile(rf"(?<![A-Z]){pol}(?![A-Z])") for pol in ("VV", "VH")}
@@ -346,7 +349,7 @@ class RgbGeoTiffWriter:
         self.tmp = folder / f".{self.path.stem}.partial-{uuid.uuid4().hex[:8]}.tif"
         options = ["TILED=YES", f"BLOCKXSIZE={OUTPUT_BLOCK_WIDTH}", f"BLOCKYSIZE={block_height}",
                    "COMPRESS=DEFLATE", f"ZLEVEL={DEFLATE_LEVEL}", "PREDICTOR=2", "PHOTOMETRIC=RGB", "INTERLEAVE=PIXEL",
-                   "BIGTIFF=IF_SAFER"]
+                   "BIGTIFF=IF_SAFER", f"NUM_THREADS={COMPRESSION_THREADS}"]
         try:
             gdal.SetConfigOption("GDAL_TIFF_INTERNAL_MASK", "YES")
             self.ds = gdal.GetDriverByName("GTiff").Create(str(self.tmp), width, height, 3, gdal.GDT_Byte, options)
