@@ -41,7 +41,11 @@ def nvidia_driver_present() -> bool:
     """Whether an NVIDIA driver is installed: without one CUDA cannot be available, and asking
     torch would cost importing it (seconds and about 230 MB) for an ONNX Runtime run on the CPU."""
     if sys.platform.startswith("linux"):
-        return Path("/proc/driver/nvidia/version").exists()
+        import ctypes.util
+
+        # the kernel driver, WSL2's GPU device, or the CUDA driver library (containers, WSL2)
+        return (Path("/proc/driver/nvidia/version").exists() or Path("/dev/dxg").exists()
+                or ctypes.util.find_library("cuda") is not None)
     if sys.platform == "win32":
         return (Path(os.environ.get("SystemRoot", r"C:\Windows")) / "System32" / "nvcuda.dll").exists()
     return False  # macOS: no CUDA
