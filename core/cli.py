@@ -89,8 +89,6 @@ def keep_large_buffers_returnable() -> None:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     from osgeo import gdal
 
-    from .pipeline import colorize
-
     parser = build_parser()
     args = parser.parse_args(argv)
     jobs = jobs_from_args(args, parser)

@@ -1,6 +1,4 @@
 """End to end on every real Sentinel-1 raster in ../shared/data/scenes."""
-from pathlib import Path
-
 import numpy as np
 import pytest
 from osgeo import gdal
