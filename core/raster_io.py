@@ -364,7 +364,7 @@ class RgbGeoTiffWriter:
         except RuntimeError as exc:
             self.abort()
             raise OutputError(f"cannot create {self.path}: {exc}") from exc
-        # per level (the image, then each overview): its bands, mask band and dataset
+        # per level (the image, then each overview): its R, G, B bands and its mask band
         self._targets = [([self.ds.GetRasterBand(i) for i in (1, 2, 3)], self.ds.GetRasterBand(1).GetMaskBand())]
         for k in range(self.ds.GetRasterBand(1).GetOverviewCount()):
             self._targets.append(([self.ds.GetRasterBand(i).GetOverview(k) for i in (1, 2, 3)],
@@ -373,6 +373,7 @@ class RgbGeoTiffWriter:
         for k, (bands, _) in enumerate(self._targets):
             bw, bh = bands[0].GetBlockSize()
             if k and (bands[0].XSize, bands[0].YSize) != (-(-width // 2**k), -(-height // 2**k)):
+                self.abort()
                 raise OutputError(f"overview {k} of {self.path} is {bands[0].XSize} x {bands[0].YSize}, "
                                   "not the halved size this writer makes")
             self._levels.append(BlockAssembler(bands[0].XSize, bands[0].YSize, bw, bh,
