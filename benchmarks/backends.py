@@ -36,13 +36,12 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from sar_colorizer.core.onnx_export import GRAPH_VERSION, GRAPH_VERSION_KEY, SOURCE_KEY, file_sha256
 
-from common import DATA, machine_line, median, model_file, say, synthetic_sar
+from common import DATA, interleaved, machine_line, median, model_file, say, synthetic_sar
 
 
 def real_tiles(meta, tile: int, count: int, tmp: Path) -> tuple[np.ndarray, str]:
@@ -98,18 +97,6 @@ def cpu_seconds() -> tuple[float, float] | None:
     busy = (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / os.sysconf("SC_CLK_TCK")  # user nice system irq softirq steal
     own = resource.getrusage(resource.RUSAGE_SELF)
     return busy, own.ru_utime + own.ru_stime
-
-
-def settled_interleaved(named: dict[str, Callable[[], object]], repeats: int, settle: float) -> dict[str, list[float]]:
-    """Run each callable `repeats` times, round robin, idling `settle` seconds before each timed call."""
-    times: dict[str, list[float]] = {k: [] for k in named}
-    for _ in range(repeats):
-        for k, fn in named.items():
-            time.sleep(settle)
-            t0 = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - t0)
-    return times
 
 
 def ort_op_profile(onnx_path: Path, batch: np.ndarray, threads: int | None, runs: int = 5) -> tuple[list, float]:
@@ -223,11 +210,11 @@ def main() -> None:
             calls = {k: (lambda fn=fn: fn(batch)) for k, fn in variants.items()}
             for fn in calls.values():  # warm-up (oneDNN primitive creation, ORT arena)
                 fn()
-            times = settled_interleaved(calls, args.repeats, args.settle)
+            times = interleaved(calls, args.repeats, args.settle)
             if args.single_thread:
                 before = torch.get_num_threads()
                 torch.set_num_threads(1)
-                times.update(settled_interleaved({"torch 1 thread": calls["torch eager"]}, args.repeats, args.settle))
+                times.update(interleaved({"torch 1 thread": calls["torch eager"]}, args.repeats, args.settle))
                 torch.set_num_threads(before)
             results[n] = {k: median(v) / n for k, v in times.items()}
         cpu_after, wall = cpu_seconds(), time.perf_counter() - wall_before

@@ -105,11 +105,15 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t
 
 
-def interleaved(named: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
-    """Run each callable `repeats` times, round robin, so background load hits all alike."""
+def interleaved(named: dict[str, Callable[[], object]], repeats: int,
+                settle: float = 0.0) -> dict[str, list[float]]:
+    """Run each callable `repeats` times, round robin, so background load hits all alike; with
+    `settle`, idle that many seconds before each timed call (threads a previous call left
+    spinning, ONNX Runtime's say, must not slow the next one)."""
     times: dict[str, list[float]] = {k: [] for k in named}
     for _ in range(repeats):
         for k, fn in named.items():
+            time.sleep(settle)
             times[k].append(timed(fn))
     return times
 
