@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sar_colorizer.core.onnx_export import GRAPH_VERSION, GRAPH_VERSION_KEY, SOURCE_KEY, file_sha256
+from sar_colorizer.core.onnx_export import GRAPH_VERSION
 
 from common import DATA, interleaved, machine_line, median, model_file, say, synthetic_sar
 
@@ -63,25 +63,6 @@ def real_tiles(meta, tile: int, count: int, tmp: Path) -> tuple[np.ndarray, str]
         out.append(x[:, :tile, :tile])
         raster = None
     return np.ascontiguousarray(np.stack(out), dtype=np.float32), source
-
-
-def shipped_onnx(model_path: Path) -> Path:
-    """The ONNX file the core onnx backend runs for this model file: the export beside it when it
-    is current (same source hash and graph version), else the cached export."""
-    import onnxruntime as ort
-
-    from sar_colorizer.core import backends
-
-    digest = file_sha256(model_path)
-    beside = model_path.with_suffix(".onnx")
-    if beside.is_file():
-        so = ort.SessionOptions()
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        props = ort.InferenceSession(str(beside), so, providers=["CPUExecutionProvider"]).get_modelmeta()
-        props = props.custom_metadata_map
-        if props.get(SOURCE_KEY) == digest and props.get(GRAPH_VERSION_KEY) == str(GRAPH_VERSION):
-            return beside
-    return backends.cached_onnx_export(model_path, digest)
 
 
 def cpu_seconds() -> tuple[float, float] | None:
@@ -169,7 +150,7 @@ def main() -> None:
         say(f"model: {what}")
         tb = backends.load_backend(mp, "torch", "cpu", args.threads)
         ob = backends.load_backend(mp, "onnx", "cpu", args.threads)
-        onnx_path = shipped_onnx(mp)  # the file the onnx backend runs
+        onnx_path = ob.path  # the file the onnx backend runs
         say(f"shipped ORT runs: {onnx_path} (graph version {GRAPH_VERSION})")
         meta = tb.metadata
         tile = meta.tile.size

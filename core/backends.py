@@ -29,6 +29,7 @@ class Backend:
     device: str
     metadata: ModelMetadata
     run: Callable[[np.ndarray], np.ndarray]  # (N, C, H, W) float32 -> (N, 3, H, W) float32
+    path: Optional[Path] = None  # the file it runs: the model file (torch) or the ONNX export chosen
 
 
 def _has(module: str) -> bool:
@@ -88,7 +89,7 @@ def torch_backend(model_path: Path, device: str, threads: Optional[int]) -> Back
                 x = x.contiguous(memory_format=torch.channels_last)
             return net(x).float().cpu().contiguous().numpy()
 
-    return Backend("torch", device, loaded.metadata, run)
+    return Backend("torch", device, loaded.metadata, run, model_path)
 
 
 def cached_onnx_export(model_path: Path, digest: str) -> Path:
@@ -154,7 +155,7 @@ def _onnx_session(onnx_path: Path, device: str, threads: Optional[int]) -> tuple
     def run(batch: np.ndarray) -> np.ndarray:
         return sess.run(["rgb"], {"sar": batch})[0]
 
-    return Backend("onnx", device, metadata, run), source, version
+    return Backend("onnx", device, metadata, run, onnx_path), source, version
 
 
 def load_backend(model_path: Path, backend: str = "auto", device: str = "auto",

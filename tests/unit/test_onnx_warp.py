@@ -122,9 +122,11 @@ def test_an_export_beside_the_model_is_used_only_when_current(tmp_path, cache, v
     cached = sorted(cache.glob("*.onnx")) if cache.is_dir() else []
     if version == GRAPH_VERSION:
         assert cached == []  # the export beside the model was used
+        assert backend.path == beside
     else:  # exported again into the cache, under a name that holds the graph version
         assert [p.name for p in cached] == [f"{file_sha256(model)}-g{GRAPH_VERSION}.onnx"]
         assert props(cached[0])[GRAPH_VERSION_KEY] == str(GRAPH_VERSION)
+        assert backend.path == cached[0]
     x = np.random.default_rng(1).random((1, 4, 16, 16), dtype=np.float32)
     assert backend.run(x).shape == (1, 3, 16, 16)
 
@@ -145,6 +147,7 @@ def test_without_torch_a_stale_export_of_the_same_model_still_runs(tmp_path, cac
     monkeypatch.setattr(backends, "_has", lambda module: module != "torch")
     backend = backends.load_backend(model, "onnx", "cpu")
     assert backend.name == "onnx" and not cache.exists()
+    assert backend.path == tmp_path / "m.onnx"
 
 
 def test_bundled_onnx_is_current_and_matches_torch_on_a_real_tile(shared_data):
