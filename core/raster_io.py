@@ -90,8 +90,7 @@ class SarRaster:
 
     @property
     def striped(self) -> bool:
-        """True when GDAL blocks span whole rows (a non-tiled file): a window read decodes full rows."""
-        return self.dataset.GetRasterBand(1).GetBlockSize()[0] >= self.width
+        return is_striped(self.dataset)
 
     def release_cache(self) -> None:
         """Drop the blocks GDAL cached while reading: memory must not grow with the raster."""
@@ -111,7 +110,7 @@ def open_raster(path: str | os.PathLike) -> gdal.Dataset:
     try:
         with gdal_exceptions():
             ds = gdal.Open(str(path), gdal.GA_ReadOnly)
-            if ds is not None and ds.RasterCount and ds.GetRasterBand(1).GetBlockSize()[0] >= ds.RasterXSize:
+            if ds is not None and ds.RasterCount and is_striped(ds):
                 ds = _open_direct(path)
     except RuntimeError as exc:
         raise InputError(f"{path} is not a raster GDAL can read: {exc}") from exc
@@ -122,6 +121,11 @@ def open_raster(path: str | os.PathLike) -> gdal.Dataset:
         hint = f" (it holds {len(subs)} sub-datasets: open one of them, e.g. {subs[0]})" if subs else ""
         raise InputError(f"{path} has no raster bands{hint}")
     return ds
+
+
+def is_striped(ds: gdal.Dataset) -> bool:
+    """True when GDAL blocks span whole rows (a non-tiled file): a window read decodes full rows."""
+    return ds.GetRasterBand(1).GetBlockSize()[0] >= ds.RasterXSize
 
 
 def _open_direct(path: Path) -> gdal.Dataset:
@@ -378,7 +382,7 @@ class RgbGeoTiffWriter:
                                   "not the halved size this writer makes")
             self._levels.append(BlockAssembler(bands[0].XSize, bands[0].YSize, bw, bh,
                                                lambda planes, left, top, k=k: self._write_block(k, planes, left, top)))
-        self._unflushed = [0] * len(self._levels)  # bytes handed to GDAL and not yet flushed, per level
+        self._unflushed = 0  # bytes of complete blocks handed to GDAL (all levels) since the last flush
 
     def _create_overviews(self, levels: list[int]) -> None:
         """Empty overview levels (factors 2, 4, ...) in the file, filled as blocks complete."""
@@ -405,23 +409,21 @@ class RgbGeoTiffWriter:
         bands, mask = self._targets[level]
         bands[0].GetDataset().WriteArray(planes[:3], left, top)  # R, G, B in one call
         mask.WriteArray(planes[3] * np.uint8(255), left, top)
-        self._unflushed[level] += planes.nbytes
-        if sum(self._unflushed) >= FLUSH_BYTES:  # one budget for all levels together
-            for k, waiting in enumerate(self._unflushed):
-                if waiting:
-                    self._flush(k)
+        self._unflushed += planes.nbytes
+        if self._unflushed >= FLUSH_BYTES:
+            self._flush()
         if level + 1 < len(self._levels):  # block origins are multiples of the block size: even
             self._levels[level + 1].put(halve(planes), left // 2, top // 2)
 
-    def _flush(self, level: int) -> None:
-        """Hand one level's blocks in GDAL's cache to the file (compressing them)."""
+    def _flush(self) -> None:
+        """Hand the blocks in GDAL's cache, of every level, to the file (compressing them)."""
         # only complete blocks are ever in GDAL's cache, so a flush never writes a partial block.
         # The dataset's FlushCache leaves the internal mask's and the overviews' blocks in the
         # cache (GDAL 3.6): without flushing them too, they pile up there
-        bands, mask = self._targets[level]
-        bands[0].GetDataset().FlushCache()
-        mask.FlushCache()
-        self._unflushed[level] = 0
+        for bands, mask in self._targets:
+            bands[0].GetDataset().FlushCache()
+            mask.FlushCache()
+        self._unflushed = 0
 
     def commit(self) -> Path:
         """Close, and move the file to its final name."""
@@ -429,8 +431,7 @@ class RgbGeoTiffWriter:
             base = self._levels[0]
             raise RuntimeError(f"writer got {base.received} of {self.width * self.height} pixels")
         try:
-            for level in range(len(self._levels)):
-                self._flush(level)
+            self._flush()
             self._targets = self._levels = None
             self.ds = None
             os.replace(self.tmp, self.path)
