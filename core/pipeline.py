@@ -179,7 +179,6 @@ def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, ba
                                            x0=wx0, cols=wx1 - wx0)
             cut = [window[:, y - band.top : y - band.top + th, x - wx0 : x - wx0 + tw] for x, y in batch]
             inputs = np.stack([pad_to_tile(c, grid.tile) for c in cut])
-            del cut
             pred = backend.run(np.ascontiguousarray(inputs, dtype=np.float32))
             for (x, y), p in zip(batch, pred):
                 acc.add(x, y, p[:, :th, :tw])

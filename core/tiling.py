@@ -182,7 +182,6 @@ class BlendAccumulator:
             self.carry_rows = carried
         return x0, blended
 
-
     def _weight_sum(self, x0: int, x1: int) -> np.ndarray:
         """Sum of all tiles' weights over the current band's final rows, columns [x0, x1)."""
         y0, y1 = self.band.top, self.band.final
