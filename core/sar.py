@@ -100,10 +100,11 @@ def model_input(
             out[i] = 0
         else:
             x = normalise(arr, stats[name], spec.normalisation, out=out[i])
-            bad = ~np.isfinite(x)
+            ok = np.isfinite(x)
             if valid is not None:
-                bad |= ~valid
-            x[bad] = 0
+                ok &= valid
+            if not ok.all():
+                x[~ok] = 0
     if spec.availability_channels:
         for i, name in enumerate(spec.bands):
             out[len(spec.bands) + i] = 1.0 if name in present else 0.0
