@@ -112,7 +112,13 @@ class DecoderStage(nn.Module):
         self.fuse = conv_block(2 * cskip, cout)
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        x = self.up(x)
+        # The 1x1 convolution runs before the upsampling, on a quarter of the pixels: the two
+        # commute (a bilinear pixel is a mean of input pixels with weights summing to 1, so
+        # W(sum a_i x_i) + b = sum a_i (W x_i + b)), and the upsampling then moves half the
+        # channels. Same weights and outputs (to float rounding) as self.up in its own order.
+        upsample, conv = self.up
+        x = F.interpolate(conv(x), scale_factor=upsample.scale_factor, mode=upsample.mode,
+                          align_corners=upsample.align_corners)
         if self.aligner is not None:
             skip = self.aligner(x, skip)
         return self.fuse(torch.cat([x, skip], dim=1))

@@ -21,7 +21,8 @@ GRAPH_VERSION_KEY = "graph_version"
 # different ops), so that older exports are exported again rather than used.
 #   1 (no key): skip aligners as ONNX GridSample
 #   2: skip aligners as row gathers and products (model.gather_warp): GridSample was slow in ORT
-GRAPH_VERSION = 2
+#   3: each decoder stage's 1x1 convolution before its upsampling (model.DecoderStage.forward)
+GRAPH_VERSION = 3
 
 
 def file_sha256(path: str | os.PathLike) -> str:

@@ -27,8 +27,10 @@ OUTPUT_BLOCK_WIDTH, OUTPUT_BLOCK_HEIGHT = 256, 128
 # DEFLATE level 1 wrote a 4096^2 RGB + mask image in 0.29 s against 1.96 s at GDAL's default
 # level 6, for a file 6.5 % larger (benchmarks/RESULTS.md): level 6 alone was 11 % of the model time
 DEFLATE_LEVEL = 1
-# GDAL compresses blocks in 2 worker threads while the model runs on the next tiles: a 4096^2
-# batch-1 run took 16.3 s instead of 16.9 s (bare model 14.6 s; benchmarks/throughput.py)
+# GDAL compresses in the calling thread. Its worker threads (NUM_THREADS=2) gave the same wall
+# time with no model running and 0.3 s more CPU for a 4096^2 image (0.85-0.93 against 0.61 s),
+# which the model, using every core, then lacks: 4096^2 runs took 21.8-23.9 s with them and
+# 18.5 s without (benchmarks/RESULTS.md)
 COMPRESSION_THREADS = 1
 FLUSH_BYTES = 4 << 20  # complete blocks handed to GDAL (all levels) between two flushes of its cache
 OVERVIEW_BLOCK = 64  # overview blocks (square in GDAL): small, so few rows wait in each level
