@@ -364,8 +364,10 @@ class RgbGeoTiffWriter:
         options = ["TILED=YES", f"BLOCKXSIZE={OUTPUT_BLOCK_WIDTH}", f"BLOCKYSIZE={block_height}",
                    "COMPRESS=DEFLATE", f"ZLEVEL={DEFLATE_LEVEL}", "PREDICTOR=2", "PHOTOMETRIC=RGB", "INTERLEAVE=PIXEL",
                    "BIGTIFF=IF_SAFER", f"NUM_THREADS={COMPRESSION_THREADS}"]
+        # the mask inside the GeoTIFF, not in a .msk beside it; thread-local, so the setting
+        # of QGIS and of other plugins in the same process is left as it was
+        gdal.SetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", "YES")
         try:
-            gdal.SetConfigOption("GDAL_TIFF_INTERNAL_MASK", "YES")
             self.ds = gdal.GetDriverByName("GTiff").Create(str(self.tmp), width, height, 3, gdal.GDT_Byte, options)
             if geotransform is not None:
                 self.ds.SetGeoTransform(geotransform)
@@ -378,6 +380,8 @@ class RgbGeoTiffWriter:
         except RuntimeError as exc:
             self.abort()
             raise OutputError(f"cannot create {self.path}: {exc}") from exc
+        finally:
+            gdal.SetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", None)
         # per level (the image, then each overview): its R, G, B bands and its mask band
         self._targets = [([self.ds.GetRasterBand(i) for i in (1, 2, 3)], self.ds.GetRasterBand(1).GetMaskBand())]
         for k in range(self.ds.GetRasterBand(1).GetOverviewCount()):

@@ -165,3 +165,25 @@ def test_overviews_agree_with_gdal_average_on_a_smooth_image(tmp_path):
     b = ref.GetRasterBand(1).GetOverview(0).ReadAsArray().astype(int)
     ok = ds.GetRasterBand(1).GetMaskBand().GetOverview(0).ReadAsArray() > 0
     assert np.abs(a - b)[ok].max() <= 1  # GDAL's AVERAGE also ignores masked pixels
+
+
+def test_mask_is_internal_whatever_the_process_wide_gdal_setting(tmp_path):
+    """Inside QGIS the process's GDAL settings belong to QGIS: the writer neither depends on
+    GDAL_TIFF_INTERNAL_MASK nor changes it."""
+    rgb, valid = _image(4)
+    before = gdal.GetConfigOption("GDAL_TIFF_INTERNAL_MASK")
+    gdal.SetConfigOption("GDAL_TIFF_INTERNAL_MASK", "NO")
+    try:
+        out = tmp_path / "out.tif"
+        w = RgbGeoTiffWriter(out, W, H, GT, "")
+        w.write_window(rgb, valid, 0, 0)
+        w.commit()
+        assert gdal.GetConfigOption("GDAL_TIFF_INTERNAL_MASK") == "NO"
+    finally:
+        gdal.SetConfigOption("GDAL_TIFF_INTERNAL_MASK", before)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.tif"]  # no out.tif.msk beside it
+    ds = gdal.Open(str(out))
+    assert ds.GetRasterBand(1).GetMaskFlags() == gdal.GMF_PER_DATASET
+    assert np.array_equal(ds.GetRasterBand(1).GetMaskBand().ReadAsArray(), valid.astype(np.uint8) * 255)
+    ovr_mask = ds.GetRasterBand(1).GetMaskBand().GetOverview(0).ReadAsArray()
+    assert ovr_mask.shape == (-(-H // 2), -(-W // 2)) and ovr_mask.max() == 255
