@@ -187,3 +187,16 @@ def test_mask_is_internal_whatever_the_process_wide_gdal_setting(tmp_path):
     assert np.array_equal(ds.GetRasterBand(1).GetMaskBand().ReadAsArray(), valid.astype(np.uint8) * 255)
     ovr_mask = ds.GetRasterBand(1).GetMaskBand().GetOverview(0).ReadAsArray()
     assert ovr_mask.shape == (-(-H // 2), -(-W // 2)) and ovr_mask.max() == 255
+
+
+def test_halve_of_an_all_valid_block_equals_the_masked_mean():
+    """The all-valid shortcut of halve gives exactly the masked 2 x 2 means, rounding included."""
+    rng = np.random.default_rng(5)
+    rgb = rng.integers(0, 256, (3, 192, 256), dtype=np.uint8)
+    rgb[:, :2, :2] = [[[255, 255], [255, 254]]]  # sums 1019 and 4 x 255 round the same way
+    valid = np.ones((192, 256), np.uint8)
+    out = raster_io.halve(np.concatenate([rgb, valid[None]]))
+    want_rgb, want_ok = _halve_reference(rgb, valid.astype(bool))
+    assert np.array_equal(out[:3], want_rgb)
+    assert out[3].all() and want_ok.all()
+    assert out[0, 0, 0] == 255  # (255 * 3 + 254 + 2) // 4
