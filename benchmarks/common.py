@@ -62,9 +62,10 @@ def random_model(workdir: Path, base_channels: int, depth: int) -> tuple[Path, s
 
 
 def synthetic_sar(path: Path, width: int, height: int, seed: int = 0, block: int = 512,
-                  bands: tuple[str, ...] = ("VV", "VH"), striped: bool = False) -> Path:
-    """A tiled (or, with ``striped``, GDAL's default strips), uncompressed Float32 dB GeoTIFF
-    (bands VV, VH by default) of speckled texture.
+                  bands: tuple[str, ...] = ("VV", "VH"), striped: bool = False,
+                  compressed: bool = False) -> Path:
+    """A tiled (or, with ``striped``, GDAL's default strips), uncompressed (or, with ``compressed``,
+    DEFLATE) Float32 dB GeoTIFF (bands VV, VH by default) of speckled texture.
 
     Written block row by block row, so making a 16000 x 16000 raster needs little memory. The
     texture is a smooth random field times exponential (1-look) speckle, converted to dB.
@@ -76,7 +77,8 @@ def synthetic_sar(path: Path, width: int, height: int, seed: int = 0, block: int
     drv = gdal.GetDriverByName("GTiff")
     ds = drv.Create(str(path), width, height, len(bands), gdal.GDT_Float32,
                     (["BIGTIFF=YES"] if striped else
-                     ["TILED=YES", f"BLOCKXSIZE={block}", f"BLOCKYSIZE={block}", "BIGTIFF=YES"]))
+                     ["TILED=YES", f"BLOCKXSIZE={block}", f"BLOCKYSIZE={block}", "BIGTIFF=YES"])
+                    + (["COMPRESS=DEFLATE"] if compressed else []))
     ds.SetGeoTransform((500000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0))
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(32631)

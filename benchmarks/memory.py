@@ -99,8 +99,9 @@ def main() -> None:
     ap.add_argument("--real-arch", action="store_true",
                     help="also run the bundled architecture on the first size")
     ap.add_argument("--batch-size", type=int, default=1, help="tiles per model call (default 1: the CLI's default on the CPU)")
-    ap.add_argument("--layout", choices=("tiled", "striped"), default="tiled",
-                    help="input GeoTIFF layout: 512 x 512 tiles, or GDAL's default strips (whole rows)")
+    ap.add_argument("--layout", choices=("tiled", "striped", "striped-deflate"), default="tiled",
+                    help="input GeoTIFF layout: 512 x 512 tiles, or GDAL's default strips (whole rows), "
+                         "uncompressed or DEFLATE-compressed")
     ap.add_argument("--tmp", type=Path, default=None, help="folder for the temporary rasters (default: system temp)")
     args = ap.parse_args()
     sizes = [tuple(int(v) for v in s.split("x")) if "x" in s else (int(s), int(s)) for s in args.sizes.split(",")]
@@ -125,7 +126,8 @@ def main() -> None:
             size = f"{w}x{h}"
             src = tmp / f"vv_{size}.tif"
             t = time.perf_counter()
-            synthetic_sar(src, w, h, seed=w + h, bands=("VV",), striped=args.layout == "striped")
+            synthetic_sar(src, w, h, seed=w + h, bands=("VV",), striped=args.layout.startswith("striped"),
+                          compressed=args.layout.endswith("deflate"))
             say(f"\ninput {w} x {h} Float32 (1 band VV, dB, {args.layout}), {src.stat().st_size / 1e9:.2f} GB on disk, "
                 f"made in {time.perf_counter() - t:.0f} s")
             out = tmp / f"vv_{size}_rgb.tif"
