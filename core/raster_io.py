@@ -29,8 +29,8 @@ OUTPUT_BLOCK_WIDTH, OUTPUT_BLOCK_HEIGHT = 256, 128
 DEFLATE_LEVEL = 1
 # GDAL compresses in the calling thread. Its worker threads (NUM_THREADS=2) gave the same wall
 # time with no model running and 0.3 s more CPU for a 4096^2 image (0.85-0.93 against 0.61 s),
-# which the model, using every core, then lacks: 4096^2 runs took 21.8-23.9 s with them and
-# 18.5 s without (benchmarks/RESULTS.md)
+# which the model, using every core, then lacks: 4096^2 runs took 23.9 s with them and 18.5 s
+# without (medians of 3 interleaved runs each, benchmarks/RESULTS.md)
 COMPRESSION_THREADS = 1
 FLUSH_BYTES = 4 << 20  # complete blocks handed to GDAL (all levels) between two flushes of its cache
 OVERVIEW_BLOCK = 64  # overview blocks (square in GDAL): small, so few rows wait in each level
@@ -317,7 +317,7 @@ def halve(planes: np.ndarray) -> np.ndarray:
         planes = np.pad(planes, ((0, 0), (0, h % 2), (0, w % 2)))  # padding is invalid: ignored
     if not (h % 2 or w % 2) and planes[3].all():  # the common case: all four valid everywhere
         # pairs of rows, then pairs of columns, in place in one uint16 buffer: 8x faster than
-        # summing four strided uint16 copies (the overviews of a 4096^2 image: 0.11 -> 0.02 s)
+        # summing four strided uint16 copies (the overviews of a 4096^2 image: 0.11 -> 0.06 s)
         sums = planes[:3, 0::2].astype(np.uint16)
         sums += planes[:3, 1::2]
         sums = sums[:, :, 0::2] + sums[:, :, 1::2]
