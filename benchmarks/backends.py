@@ -241,11 +241,11 @@ def main() -> None:
         note = " <- the pipeline's CPU batch size" if n == product_batch else ""
         say(f"  batch {n}: {ratio:.2f}x ({1000 * r['ort']:.1f} vs {1000 * r['torch eager']:.1f} ms/tile; "
             f"{paired[n]:.2f}x by the median of the samples' paired ratios) "
-            f"{'met' if ratio >= 2 else 'missed'}{note}")
+            f"{'met' if paired[n] >= 2 else 'missed'}{note}")
     r = results[product_batch]
-    ratio = r["torch eager"] / r["ort"]
-    say(f"verdict, at batch {product_batch} (what the pipeline runs on the CPU): {ratio:.2f}x -> "
-        f"{'MET' if ratio >= 2 else 'MISSED'}")
+    ratio = paired[product_batch]
+    say(f"verdict, at batch {product_batch} (what the pipeline runs on the CPU), by the paired samples: "
+        f"{ratio:.2f}x -> {'MET' if ratio >= 2 else 'MISSED'}")
     say(f"shipped ORT vs the shipped torch backend (channels_last), batch {product_batch}: "
         f"{r['torch backend'] / r['ort']:.2f}x")
     if cpu_before and cpu_after:
