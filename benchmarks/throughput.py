@@ -17,8 +17,12 @@ handed back at no cost) times the pipeline's own work alone. The runs are interl
 bare, null model, overlap 0, repeated) so background load on this shared machine hits them alike;
 the medians are compared, and so are the pipeline and bare runs of each repeat, back to back.
 
-Usage: .venv/bin/python benchmarks/throughput.py [--size 4096] [--backend onnx|torch]
-       [--batch-size 1] [--threads N] [--repeats 5]
+On a GPU (--device cuda) the model runs batches ahead of the blending and writing in a worker
+thread (core/pipeline.py model_queue_depth); a fifth run, "pipeline one batch at a time", times the
+pipeline without that, so the two are compared in the same run.
+
+Usage: .venv/bin/python benchmarks/throughput.py [--size 4096] [--device cpu|cuda] [--backend onnx|torch]
+       [--batch-size N] [--threads N] [--repeats 5]
 """
 from __future__ import annotations
 
@@ -61,9 +65,11 @@ class StageTimer:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=4096, help="raster width = height (default 4096)")
-    ap.add_argument("--backend", choices=("onnx", "torch"), default="onnx")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    ap.add_argument("--backend", choices=("onnx", "torch"), default=None,
+                    help="default: what the pipeline's auto picks, onnx on the CPU and torch on CUDA")
     ap.add_argument("--batch-size", type=int, default=None,
-                    help="tiles per model call (default: the pipeline's own on the CPU, 1)")
+                    help="tiles per model call (default: the pipeline's own, 1 on the CPU and 8 on CUDA)")
     ap.add_argument("--threads", type=int, default=None, help="default: the backend's default (all cores)")
     ap.add_argument("--repeats", type=int, default=5,
                     help="interleaved repeats (default 5: on a shared VM the speed of the same run drifts "
@@ -74,7 +80,9 @@ def main() -> None:
     from sar_colorizer.core import backends, pipeline, raster_io, tiling
     from sar_colorizer.core.options import ColorizeOptions, batch_size_for
 
-    args.batch_size = batch_size_for("cpu", args.batch_size)
+    args.batch_size = batch_size_for(args.device, args.batch_size)
+    args.backend = args.backend or ("torch" if args.device == "cuda" else "onnx")
+    queue_depth = pipeline.model_queue_depth(args.device)
 
     say(f"machine: {machine_line()}")
     with tempfile.TemporaryDirectory(prefix="sarc-bench-") as tmp:
@@ -84,7 +92,7 @@ def main() -> None:
         src = synthetic_sar(tmp / "scene.tif", args.size, args.size)
         say(f"input: {args.size} x {args.size} px, 2 bands (VV, VH) Float32 dB, synthetic speckle, tiled GeoTIFF")
 
-        backend = backends.load_backend(mp, args.backend, "cpu", args.threads)
+        backend = backends.load_backend(mp, args.backend, args.device, args.threads)
         meta = backend.metadata
         tile, overlap = meta.tile.size, meta.tile.overlap
         grid = tiling.TileGrid(args.size, args.size, tile, overlap)
@@ -156,9 +164,18 @@ def main() -> None:
             finally:
                 null_model[0] = False
 
+        real_depth = pipeline.model_queue_depth
+
+        def run_pipeline_one_at_a_time() -> None:
+            pipeline.model_queue_depth = lambda device: 0
+            try:
+                run_pipeline(overlap, record=False)
+            finally:
+                pipeline.model_queue_depth = real_depth
+
         def run_pipeline(ov: int, record: bool) -> None:
             out = tmp / f"out_{ov}.tif"
-            opts = ColorizeOptions(model_path=mp, backend=args.backend, device="cpu",
+            opts = ColorizeOptions(model_path=mp, backend=args.backend, device=args.device,
                                    batch_size=args.batch_size, threads=args.threads, overwrite=True,
                                    overlap=ov)
             timer.take()
@@ -168,20 +185,23 @@ def main() -> None:
                 stage_runs.append(stages)
                 model_in_pipeline.append(stages.get("model (backend.run)", 0.0))
 
-        say(f"backend {backend.name}, batch size {args.batch_size}, threads {args.threads or 'default'}; "
-            f"tile {tile}, overlap {overlap}")
+        say(f"backend {backend.name} on {backend.device}, batch size {args.batch_size}, threads "
+            f"{args.threads or 'default'}, model queue depth {queue_depth}; tile {tile}, overlap {overlap}")
         say(f"tiles run by the pipeline: {len(xs)} x {len(grid.ys)} = {grid.count} "
             f"(without overlap: {grid0.count}; W*H/T^2 = {args.size * args.size / tile**2:.1f})")
         say("warm-up (one row of tiles; the input was just written, so it is in the page cache) ...")
         bare(1)
         say(f"timing: {args.repeats} interleaved repeats of [pipeline, bare model on the same tiles, "
             "pipeline with a null model, pipeline with overlap 0] ...")
-        times = interleaved({
+        runs = {
             "pipeline": lambda: run_pipeline(overlap, record=True),
             "bare": lambda: bare(len(grid.ys)),
             "pipeline_null_model": run_null_pipeline,
             "pipeline_overlap0": lambda: run_pipeline(0, record=False),
-        }, args.repeats)
+        }
+        if queue_depth:
+            runs["pipeline_one_at_a_time"] = run_pipeline_one_at_a_time
+        times = interleaved(runs, args.repeats)
 
     mp_total = args.size * args.size / 1e6
     tp, tb, t0 = median(times["pipeline"]), median(times["bare"]), median(times["pipeline_overlap0"])
@@ -198,13 +218,18 @@ def main() -> None:
     say(f"pipeline, overlap 0            {t0:8.2f} {mp_total / t0:6.3f}  | {m0:6.2f} {mp_total / m0:6.3f}   end to end")
     say(f"pipeline, null model           {tn:8.2f}           | {min(times['pipeline_null_model']):6.2f}"
         f"          everything but the model")
+    if "pipeline_one_at_a_time" in times:
+        t1 = median(times["pipeline_one_at_a_time"])
+        say(f"pipeline, one batch at a time  {t1:8.2f} {mp_total / t1:6.3f}  | {min(times['pipeline_one_at_a_time']):6.2f}"
+            f"          without the model running ahead (queue depth 0): {t1 / tp:.2f}x the time")
     say(f"PIPELINE OVERHEAD over the bare model on the same tiles: {100 * (tp / tb - 1):+.1f} % by medians, "
         f"{100 * (mp_ / mb - 1):+.1f} % by minima, {100 * (paired - 1):+.1f} % by the median of the "
         f"{len(times['bare'])} pairs run back to back (goal <= +10 %, judged by the pairs: a VM's speed "
         f"drifts between whole runs) -> {'MET' if paired <= 1.10 else 'MISSED'}")
     say(f"  the pipeline with a null model (its own work alone) takes {100 * tn / tb:.1f} % of the bare model's time")
     say(f"  inside the pipeline runs: model (backend.run) {model_in:.2f} s, everything else {tp - model_in:.2f} s "
-        f"= {100 * (tp - model_in) / model_in:+.1f} % of the model time")
+        f"= {100 * (tp - model_in) / model_in:+.1f} % of the model time"
+        + (" (the model runs in a worker thread beside the rest: this is the part not hidden)" if queue_depth else ""))
     say(f"OVERLAP COST: {grid.count / grid0.count:.2f}x the tiles ({grid.count} vs {grid0.count}); end to end, "
         f"overlap {overlap} takes {tp / t0:.2f}x the time of overlap 0 (medians)")
     say("pipeline stages (median over timed runs, s; model = backend.run inside the pipeline):")

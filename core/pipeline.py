@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 from osgeo import gdal
@@ -18,13 +21,20 @@ from .backends import Backend, load_backend
 from .errors import Cancelled, InputError, ModelFileError
 from .modelfile import DEFAULT_MODEL_PATH, ModelMetadata
 from .options import ColorizeOptions, ColorizeResult, batch_size_for
-from .tiling import BlendAccumulator, TileGrid, pad_to_tile, tile_bands
+from .tiling import BlendAccumulator, TileBand, TileGrid, pad_to_tile, tile_bands
 
 INPUT_CACHE_BYTES = 16 << 20  # GDAL block cache kept across windows of a tiled input (batch-1 reads of 4096^2: 0.58 -> 0.33 s)
 READ_AHEAD_TILES = 4  # columns of tiles whose input one read covers, whatever the batch size
 Progress = Callable[[float], None]
 IsCancelled = Callable[[], bool]
 Log = Callable[[str], None]
+
+
+def model_queue_depth(device: str) -> int:
+    """Batches the model may run ahead of blending and writing, in a worker thread. On a GPU this
+    keeps it busy while the CPU reads, blends and writes; on the CPU the model already has every
+    core, and a worker thread only competed with it (benchmarks/RESULTS.md): 0, one at a time."""
+    return 2 if device == "cuda" else 0
 
 
 def resolve_model_path(path: Optional[os.PathLike | str]) -> Path:
@@ -145,7 +155,7 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
     try:
         _run_tiles(raster, grid, backend, meta, band_units, stats, writer,
                    batch_size_for(backend.device, options.batch_size),
-                   progress, is_cancelled)
+                   model_queue_depth(backend.device), progress, is_cancelled)
         if is_cancelled and is_cancelled():
             raise Cancelled("cancelled: no output was written")
         writer.commit()
@@ -161,40 +171,91 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
         warnings=list(raster.warnings))
 
 
-def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, band_units, stats,
-               writer: raster_io.RgbGeoTiffWriter, batch_size: int,
-               progress: Optional[Progress], is_cancelled: Optional[IsCancelled]) -> None:
-    """Bands of tiles top to bottom, each in batches left to right; after each batch the columns
-    left of the next tile are final and go to the writer, so no buffer but the blend's carried
-    overlap rows is as wide as the raster."""
-    acc = BlendAccumulator(grid, channels=3)
-    th, tw, done, total = grid.tile_height, grid.tile_width, 0, grid.count
-    batch_size = max(1, batch_size)
+@dataclass
+class _Batch:
+    """One model call's tiles and what finishing them needs: the validity of the input window they
+    were cut from (which the next read replaces) and the columns final once they are blended."""
+    band: TileBand
+    first_in_band: bool
+    tiles: list[tuple[int, int]]
+    valid: np.ndarray
+    wx0: int
+    until: int
+
+
+def _batches(raster, grid: TileGrid, meta: ModelMetadata, band_units, stats,
+             batch_size: int) -> Iterator[tuple[_Batch, np.ndarray]]:
+    """Batches of tiles and their model inputs in blending order: bands of tiles top to bottom,
+    each left to right; one read covers the input of the next few columns of tiles."""
+    th, tw = grid.tile_height, grid.tile_width
     for band in tile_bands(grid):
-        acc.start_band(band)
         tiles = [(x, y) for x in grid.xs for y in band.ys]
         ahead = max(batch_size, READ_AHEAD_TILES * len(band.ys))  # tiles whose input one read covers
         wx0 = wx1 = 0
         for start in range(0, len(tiles), batch_size):
-            if is_cancelled and is_cancelled():
-                raise Cancelled("cancelled: no output was written")
             batch = tiles[start : start + batch_size]
             if batch[-1][0] + tw > wx1:  # read this batch's input and the next tiles' in one go
                 wx0, wx1 = batch[0][0], tiles[min(len(tiles), start + ahead) - 1][0] + tw
                 window, valid = read_strip(raster, band.top, band.height, meta, band_units, stats,
                                            x0=wx0, cols=wx1 - wx0)
             cut = [window[:, y - band.top : y - band.top + th, x - wx0 : x - wx0 + tw] for x, y in batch]
-            inputs = np.stack([pad_to_tile(c, grid.tile) for c in cut])
-            pred = backend.run(np.ascontiguousarray(inputs, dtype=np.float32))
-            for (x, y), p in zip(batch, pred):
-                acc.add(x, y, p[:, :th, :tw])
-            done += len(batch)
-            if progress:
-                progress(0.97 * done / total)
+            inputs = np.ascontiguousarray(np.stack([pad_to_tile(c, grid.tile) for c in cut]), dtype=np.float32)
             until = tiles[start + batch_size][0] if start + batch_size < len(tiles) else grid.width
-            if until == acc.lo:  # the next tile is below the last one: no column is final yet
-                continue
-            # the finished columns start at this batch's first tile, so the last read covers them
-            x0, blended = acc.finish_columns(until)
-            ok = valid[: band.final - band.top, x0 - wx0 : until - wx0]
-            writer.write_window(to_rgb_bytes(blended, ok, meta), ok, x0, band.top)
+            yield _Batch(band, start == 0, batch, valid, wx0, until), inputs
+
+
+def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, band_units, stats,
+               writer: raster_io.RgbGeoTiffWriter, batch_size: int, queue_depth: int,
+               progress: Optional[Progress], is_cancelled: Optional[IsCancelled]) -> None:
+    """Batches of tiles through the model in order; after each batch the columns left of the next
+    tile are final and go to the writer, so no buffer but the blend's carried overlap rows is as
+    wide as the raster.
+
+    With a queue depth (model_queue_depth), the model runs that many batches ahead in a worker
+    thread; the order of blending, and so every pixel, is the same as one batch at a time."""
+    acc = BlendAccumulator(grid, channels=3)
+    th, tw, done, total = grid.tile_height, grid.tile_width, 0, grid.count
+
+    def finish(job: _Batch, pred: np.ndarray) -> None:
+        nonlocal done
+        band = job.band
+        if job.first_in_band:
+            acc.start_band(band)
+        for (x, y), p in zip(job.tiles, pred):
+            acc.add(x, y, p[:, :th, :tw])
+        done += len(job.tiles)
+        if progress:
+            progress(0.97 * done / total)
+        if job.until == acc.lo:  # the next tile is below the last one: no column is final yet
+            return
+        # the finished columns start at this batch's first tile, so its window covers them
+        x0, blended = acc.finish_columns(job.until)
+        ok = job.valid[: band.final - band.top, x0 - job.wx0 : job.until - job.wx0]
+        writer.write_window(to_rgb_bytes(blended, ok, meta), ok, x0, band.top)
+
+    def cancelled() -> None:
+        if is_cancelled and is_cancelled():
+            raise Cancelled("cancelled: no output was written")
+
+    jobs = _batches(raster, grid, meta, band_units, stats, max(1, batch_size))
+    if queue_depth <= 0:
+        for job, inputs in jobs:
+            cancelled()
+            finish(job, backend.run(inputs))
+        return
+    pending: deque = deque()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sar-colorizer-model") as model_thread:
+        try:
+            for job, inputs in jobs:
+                cancelled()
+                pending.append((job, model_thread.submit(backend.run, inputs)))
+                if len(pending) > queue_depth:
+                    job0, fut = pending.popleft()
+                    finish(job0, fut.result())
+            while pending:
+                cancelled()
+                job0, fut = pending.popleft()
+                finish(job0, fut.result())
+        finally:
+            for _, fut in pending:
+                fut.cancel()

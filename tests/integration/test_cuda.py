@@ -1,0 +1,55 @@
+"""torch on CUDA: picked by `auto`, and the same pixels as the CPU backends on real data.
+
+Skipped where PyTorch sees no CUDA GPU (CI and the development VM have none); run on a GPU
+machine with `pytest tests/integration/test_cuda.py`."""
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from sar_colorizer.core.backends import load_backend
+from sar_colorizer.core.modelfile import DEFAULT_MODEL_PATH
+from sar_colorizer.core.options import ColorizeOptions
+from sar_colorizer.core.pipeline import colorize
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="PyTorch sees no CUDA GPU here")
+
+SCENES = ["rhone-delta_vv_db_utm31n.tif", "na164_vv_linear_wgs84.tif"] + [
+    f"sen12ms-cr-s1/ROIs1158_spring_s1_{n}.tif" for n in
+    ("1_p169", "1_p36", "1_p540", "1_p607", "1_p608", "1_p636", "1_p637", "6_p55")]
+
+
+@pytest.fixture(scope="module")
+def bundled_model():
+    if not DEFAULT_MODEL_PATH.is_file():
+        pytest.skip(f"the bundled model is not installed at {DEFAULT_MODEL_PATH}")
+    return DEFAULT_MODEL_PATH
+
+
+def test_auto_picks_torch_on_the_gpu(bundled_model):
+    backend = load_backend(bundled_model, "auto", "auto")
+    assert (backend.name, backend.device) == ("torch", "cuda")
+
+
+@pytest.mark.parametrize("name", SCENES)
+def test_cuda_gives_the_cpu_pixels_within_one_level(shared_data, bundled_model, name, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    src = shared_data / "scenes" / name
+    runs = {"cuda": ("torch", "cuda"), "cpu-torch": ("torch", "cpu"), "cpu-onnx": ("onnx", "cpu")}
+    pixels = {}
+    for key, (backend, device) in runs.items():
+        out = tmp_path / f"{key}.tif"
+        result = colorize(src, out, ColorizeOptions(model_path=bundled_model, backend=backend, device=device))
+        assert (result.backend, result.device) == (backend, device)
+        ds = gdal.Open(str(out))
+        pixels[key] = ds.ReadAsArray().astype(np.int16)
+        if key == "cuda":
+            mask = ds.GetRasterBand(1).GetMaskBand().ReadAsArray()
+        else:
+            np.testing.assert_array_equal(ds.GetRasterBand(1).GetMaskBand().ReadAsArray(), mask)
+        ds = None
+    assert pixels["cuda"].std() > 5  # a real picture
+    for key in ("cpu-torch", "cpu-onnx"):
+        diff = np.abs(pixels["cuda"] - pixels[key])
+        assert diff.max() <= 1, f"{key}: max difference {diff.max()} levels"
+        assert (diff == 0).mean() > 0.99
