@@ -60,6 +60,15 @@ def _torch_cuda() -> bool:
     return torch.cuda.is_available()
 
 
+def _ort_cuda() -> bool:
+    """Whether ONNX Runtime can run on CUDA: only the onnxruntime-gpu package can."""
+    if not nvidia_driver_present() or not _has("onnxruntime"):
+        return False
+    import onnxruntime as ort
+
+    return "CUDAExecutionProvider" in ort.get_available_providers()
+
+
 def cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "sar_colorizer"
@@ -162,11 +171,14 @@ def load_backend(model_path: Path, backend: str = "auto", device: str = "auto",
                  threads: Optional[int] = None) -> Backend:
     """Pick and start a backend for a model file (.safetensors) or an ONNX export (.onnx)."""
     model_path = Path(model_path)
+    is_onnx = model_path.suffix.lower() == ".onnx"
+    if is_onnx and backend == "torch":
+        raise SarColorizerError("an .onnx model runs on the onnx backend; give the .safetensors model file for torch")
     if device == "auto":
-        device = "cuda" if _torch_cuda() else "cpu"
-    if model_path.suffix.lower() == ".onnx":
-        if backend == "torch":
-            raise SarColorizerError("an .onnx model runs on the onnx backend; give the .safetensors model file for torch")
+        # the GPU when the backend that will run can use it: a GPU beside the CPU-only
+        # onnxruntime package must not turn a default run into an error
+        device = "cuda" if (_ort_cuda() if is_onnx or backend == "onnx" else _torch_cuda()) else "cpu"
+    if is_onnx:
         if not model_path.is_file():
             raise ModelFileError(f"model file not found: {model_path}")
         return onnx_backend(model_path, device, threads)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
@@ -21,6 +19,7 @@ from .backends import Backend, load_backend
 from .errors import Cancelled, InputError, ModelFileError
 from .modelfile import DEFAULT_MODEL_PATH, ModelMetadata
 from .options import ColorizeOptions, ColorizeResult, batch_size_for
+from .prefetch import RunAhead
 from .tiling import BlendAccumulator, TileBand, TileGrid, pad_to_tile, tile_bands
 
 INPUT_CACHE_BYTES = 16 << 20  # GDAL block cache kept across windows of a tiled input (batch-1 reads of 4096^2: 0.58 -> 0.33 s)
@@ -31,10 +30,18 @@ Log = Callable[[str], None]
 
 
 def model_queue_depth(device: str) -> int:
-    """Batches the model may run ahead of blending and writing, in a worker thread. On a GPU this
-    keeps it busy while the CPU reads, blends and writes; on the CPU the model already has every
-    core, and a worker thread only competed with it (benchmarks/RESULTS.md): 0, one at a time."""
+    """Batches that reading may run ahead of the model, and the model ahead of blending and
+    writing, each stage in a thread of its own. On a GPU this keeps the GPU and the CPU busy at
+    once; on the CPU the model already has every core, and worker threads only competed with it
+    (benchmarks/RESULTS.md): 0, one stage after the other in the calling thread."""
     return 2 if device == "cuda" else 0
+
+
+def compress_threads(device: str) -> Optional[str]:
+    """GDAL's compression threads for the output. On the CPU none: GDAL compresses in the calling
+    thread, and the model has the cores (raster_io.DEFLATE_LEVEL's note). On a GPU the cores are
+    free, and compressing was most of the time the CPU side took (benchmarks/RESULTS.md)."""
+    return "ALL_CPUS" if device == "cuda" else None
 
 
 def resolve_model_path(path: Optional[os.PathLike | str]) -> Path:
@@ -151,7 +158,8 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
     writer = raster_io.RgbGeoTiffWriter(
         output_path, raster.width, raster.height, raster.dataset.GetGeoTransform(can_return_null=True),
         raster.dataset.GetProjection(), overwrite=options.overwrite,
-        block_height=raster_io.output_block_height(tile - overlap))
+        block_height=raster_io.output_block_height(tile - overlap),
+        compress_threads=compress_threads(backend.device))
     try:
         _run_tiles(raster, grid, backend, meta, band_units, stats, writer,
                    batch_size_for(backend.device, options.batch_size),
@@ -211,8 +219,9 @@ def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, ba
     tile are final and go to the writer, so no buffer but the blend's carried overlap rows is as
     wide as the raster.
 
-    With a queue depth (model_queue_depth), the model runs that many batches ahead in a worker
-    thread; the order of blending, and so every pixel, is the same as one batch at a time."""
+    With a queue depth (model_queue_depth), reading runs that many batches ahead of the model and
+    the model that many ahead of blending and writing, each in a thread of its own; the order of
+    blending, and so every pixel, is the same as one stage after the other."""
     acc = BlendAccumulator(grid, channels=3)
     th, tw, done, total = grid.tile_height, grid.tile_width, 0, grid.count
 
@@ -243,19 +252,10 @@ def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, ba
             cancelled()
             finish(job, backend.run(inputs))
         return
-    pending: deque = deque()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sar-colorizer-model") as model_thread:
-        try:
-            for job, inputs in jobs:
-                cancelled()
-                pending.append((job, model_thread.submit(backend.run, inputs)))
-                if len(pending) > queue_depth:
-                    job0, fut = pending.popleft()
-                    finish(job0, fut.result())
-            while pending:
-                cancelled()
-                job0, fut = pending.popleft()
-                finish(job0, fut.result())
-        finally:
-            for _, fut in pending:
-                fut.cancel()
+    # reading -> model -> blending and writing, each stage in a thread of its own
+    with RunAhead(jobs, queue_depth, "sar-colorizer-read") as read, \
+            RunAhead(((job, backend.run(inputs)) for job, inputs in read), queue_depth,
+                     "sar-colorizer-model") as predicted:
+        for job, pred in predicted:
+            cancelled()
+            finish(job, pred)

@@ -27,7 +27,8 @@ OUTPUT_BLOCK_WIDTH, OUTPUT_BLOCK_HEIGHT = 256, 128
 # DEFLATE level 1 wrote a 4096^2 RGB + mask image in 0.29 s against 1.96 s at GDAL's default
 # level 6, for a file 6.5 % larger (benchmarks/RESULTS.md): level 6 alone was 11 % of the model time
 DEFLATE_LEVEL = 1
-# GDAL compresses in the calling thread (no NUM_THREADS). Its worker threads (NUM_THREADS=2) gave
+# On the CPU GDAL compresses in the calling thread (compress_threads None: no NUM_THREADS), as the
+# pipeline asks for there (pipeline.compress_threads). Its worker threads (NUM_THREADS=2) gave
 # the same wall time with no model running and 0.3 s more CPU for a 4096^2 image (0.85-0.93
 # against 0.61 s), which the model, using every core, then lacks: 4096^2 runs took 23.9 s with
 # them and 18.5 s without (medians of 3 interleaved runs each, benchmarks/RESULTS.md)
@@ -345,7 +346,7 @@ class RgbGeoTiffWriter:
 
     def __init__(self, path: str | os.PathLike, width: int, height: int,
                  geotransform, projection: str, overwrite: bool = False,
-                 block_height: int = OUTPUT_BLOCK_HEIGHT):
+                 block_height: int = OUTPUT_BLOCK_HEIGHT, compress_threads: Optional[str] = None):
         self.path = Path(path).absolute()
         folder = self.path.parent
         if self.path.exists() and not overwrite:
@@ -362,7 +363,7 @@ class RgbGeoTiffWriter:
         self.tmp = folder / f".{self.path.stem}.partial-{uuid.uuid4().hex[:8]}.tif"
         options = ["TILED=YES", f"BLOCKXSIZE={OUTPUT_BLOCK_WIDTH}", f"BLOCKYSIZE={block_height}",
                    "COMPRESS=DEFLATE", f"ZLEVEL={DEFLATE_LEVEL}", "PREDICTOR=2", "PHOTOMETRIC=RGB", "INTERLEAVE=PIXEL",
-                   "BIGTIFF=IF_SAFER"]
+                   "BIGTIFF=IF_SAFER"] + ([f"NUM_THREADS={compress_threads}"] if compress_threads else [])
         # the mask inside the GeoTIFF, not in a .msk beside it; thread-local, so the setting
         # of QGIS and of other plugins in the same process is left as it was
         gdal.SetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", "YES")

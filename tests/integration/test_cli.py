@@ -22,7 +22,7 @@ def test_parse_bands():
 def test_single_scene_prints_a_summary(shared_data, model_file, tmp_path, capsys):
     out = tmp_path / "rgb.tif"
     rc = main([str(shared_data / "scenes" / "rhone-delta_vv_db_utm31n.tif"), str(out),
-               "--model", str(model_file), "--backend", "torch", "-q"])
+               "--model", str(model_file), "--backend", "torch", "--device", "cpu", "-q"])
     assert rc == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.startswith(f"{out}: 268 x 217 px (0.06 MP) in ")

@@ -52,4 +52,6 @@ def test_cuda_gives_the_cpu_pixels_within_one_level(shared_data, bundled_model, 
     for key in ("cpu-torch", "cpu-onnx"):
         diff = np.abs(pixels["cuda"] - pixels[key])
         assert diff.max() <= 1, f"{key}: max difference {diff.max()} levels"
-        assert (diff == 0).mean() > 0.99
+        # cuDNN's TF32 convolutions (PyTorch's default) round differently: on an H200, 97.5-99.4 %
+        # of values were equal, the rest one level apart (benchmarks/RESULTS.md)
+        assert (diff == 0).mean() > 0.95

@@ -38,7 +38,9 @@ def read_all(path):
 
 
 def colorize_with_depth(monkeypatch, depth, src, out, model, batch_size):
+    # the GPU's settings, on the CPU: stages in threads, and GDAL compressing in threads
     monkeypatch.setattr(pipeline, "model_queue_depth", lambda device: depth)
+    monkeypatch.setattr(pipeline, "compress_threads", lambda device: "2" if depth else None)
     return colorize(src, out, ColorizeOptions(model_path=model, backend="torch", device="cpu",
                                               batch_size=batch_size))
 
