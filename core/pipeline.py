@@ -9,7 +9,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
 from osgeo import gdal
@@ -212,6 +212,28 @@ def _batches(raster, grid: TileGrid, meta: ModelMetadata, band_units, stats,
             yield _Batch(band, start == 0, batch, valid, wx0, until), inputs
 
 
+def _blended(predicted: Iterable[tuple[_Batch, np.ndarray]], grid: TileGrid,
+             meta: ModelMetadata) -> Iterator[tuple[int, Optional[tuple]]]:
+    """Blend each batch's predictions in order; yield the tiles done so far and, where columns
+    became final, the window to write: (rgb, valid, x0, y0)."""
+    acc = BlendAccumulator(grid, channels=3)
+    th, tw, done = grid.tile_height, grid.tile_width, 0
+    for job, pred in predicted:
+        band = job.band
+        if job.first_in_band:
+            acc.start_band(band)
+        for (x, y), p in zip(job.tiles, pred):
+            acc.add(x, y, p[:, :th, :tw])
+        done += len(job.tiles)
+        if job.until == acc.lo:  # the next tile is below the last one: no column is final yet
+            yield done, None
+            continue
+        # the finished columns start at this batch's first tile, so its window covers them
+        x0, blended = acc.finish_columns(job.until)
+        ok = job.valid[: band.final - band.top, x0 - job.wx0 : job.until - job.wx0]
+        yield done, (to_rgb_bytes(blended, ok, meta), ok, x0, band.top)
+
+
 def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, band_units, stats,
                writer: raster_io.RgbGeoTiffWriter, batch_size: int, queue_depth: int,
                progress: Optional[Progress], is_cancelled: Optional[IsCancelled]) -> None:
@@ -219,43 +241,26 @@ def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, ba
     tile are final and go to the writer, so no buffer but the blend's carried overlap rows is as
     wide as the raster.
 
-    With a queue depth (model_queue_depth), reading runs that many batches ahead of the model and
-    the model that many ahead of blending and writing, each in a thread of its own; the order of
-    blending, and so every pixel, is the same as one stage after the other."""
-    acc = BlendAccumulator(grid, channels=3)
-    th, tw, done, total = grid.tile_height, grid.tile_width, 0, grid.count
-
-    def finish(job: _Batch, pred: np.ndarray) -> None:
-        nonlocal done
-        band = job.band
-        if job.first_in_band:
-            acc.start_band(band)
-        for (x, y), p in zip(job.tiles, pred):
-            acc.add(x, y, p[:, :th, :tw])
-        done += len(job.tiles)
-        if progress:
-            progress(0.97 * done / total)
-        if job.until == acc.lo:  # the next tile is below the last one: no column is final yet
-            return
-        # the finished columns start at this batch's first tile, so its window covers them
-        x0, blended = acc.finish_columns(job.until)
-        ok = job.valid[: band.final - band.top, x0 - job.wx0 : job.until - job.wx0]
-        writer.write_window(to_rgb_bytes(blended, ok, meta), ok, x0, band.top)
-
-    def cancelled() -> None:
-        if is_cancelled and is_cancelled():
-            raise Cancelled("cancelled: no output was written")
-
+    With a queue depth (model_queue_depth), the stages (reading, the model, blending) each run in
+    a thread of their own, that many batches ahead of the next stage, and the calling thread
+    writes; the order of blending, and so every pixel, is the same as one stage after the other.
+    Progress, cancelling and writing stay in the calling thread."""
     jobs = _batches(raster, grid, meta, band_units, stats, max(1, batch_size))
+
+    def consume(finished: Iterable[tuple[int, Optional[tuple]]]) -> None:
+        for done, window in finished:
+            if is_cancelled and is_cancelled():
+                raise Cancelled("cancelled: no output was written")
+            if window is not None:
+                writer.write_window(*window)
+            if progress:
+                progress(0.97 * done / grid.count)
+
     if queue_depth <= 0:
-        for job, inputs in jobs:
-            cancelled()
-            finish(job, backend.run(inputs))
+        consume(_blended(((job, backend.run(inputs)) for job, inputs in jobs), grid, meta))
         return
-    # reading -> model -> blending and writing, each stage in a thread of its own
     with RunAhead(jobs, queue_depth, "sar-colorizer-read") as read, \
             RunAhead(((job, backend.run(inputs)) for job, inputs in read), queue_depth,
-                     "sar-colorizer-model") as predicted:
-        for job, pred in predicted:
-            cancelled()
-            finish(job, pred)
+                     "sar-colorizer-model") as predicted, \
+            RunAhead(_blended(predicted, grid, meta), queue_depth, "sar-colorizer-blend") as finished:
+        consume(finished)
