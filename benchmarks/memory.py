@@ -12,10 +12,13 @@ must not grow with the raster is the pipeline's own memory (strips, blend buffer
 the writer), which is what the sweep shows. `--real-arch` also runs the bundled architecture
 (or the bundled model itself) on the smallest size.
 
-Peak RSS of each child comes from GNU time (/usr/bin/time -f %M, the child's ru_maxrss); RSS is
-also sampled from /proc every 0.5 s to show whether it grows during the run.
+Peak RSS of each child comes from GNU time (/usr/bin/time -f %M, the child's ru_maxrss); where
+GNU time is not installed, from the child's own VmHWM (/proc/self/status) as it ends, the CLI run
+in-process by a small wrapper. RSS is also sampled from /proc every 0.5 s to show whether it grows
+during the run.
 
 Usage: .venv/bin/python benchmarks/memory.py [--sizes 4000,16000] [--real-arch] [--backend onnx]
+       [--device cpu|cuda]
 """
 from __future__ import annotations
 
@@ -30,9 +33,17 @@ from pathlib import Path
 
 from common import REPO, machine_line, model_file, say, synthetic_sar
 
-CLI = [str(Path(sys.executable).parent / "sar-colorize")]
 MiB = 1024 * 1024
 TIME = "/usr/bin/time"  # GNU time: -f %M is the child's peak RSS in KiB
+HAVE_TIME = Path(TIME).is_file()
+HWM_MARK = "peak RSS (VmHWM, KiB):"
+# the CLI as installed; where it is not (a Python without the set-up's venv), the same main() run by
+# a wrapper, which also reports the process's own peak when GNU time is missing
+_SCRIPT = Path(sys.executable).parent / "sar-colorize"
+PRINT_HWM = ("print(" + repr(HWM_MARK) + ", [l.split()[1] for l in open('/proc/self/status') "
+             "if l.startswith('VmHWM:')][0])")
+CLI = [str(_SCRIPT)] if _SCRIPT.is_file() and HAVE_TIME else [sys.executable, "-c", (
+    f"import sys; from sar_colorizer.core.cli import main; rc = main(sys.argv[1:]); {PRINT_HWM}; sys.exit(rc)")]
 
 
 def rss_now(pid: int) -> int:
@@ -60,7 +71,7 @@ def run_child(cmd: list[str]) -> tuple[float, int, list[int], str]:
     t = time.perf_counter()
     fd, peak_file = tempfile.mkstemp(prefix="sarc-maxrss-")
     os.close(fd)
-    proc = subprocess.Popen([TIME, "-f", "%M", "-o", peak_file] + cmd, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(([TIME, "-f", "%M", "-o", peak_file] if HAVE_TIME else []) + cmd, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, cwd=REPO)
     samples: list[int] = []
     done = threading.Event()
@@ -79,6 +90,12 @@ def run_child(cmd: list[str]) -> tuple[float, int, list[int], str]:
     os.unlink(peak_file)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out}\n{peak_text}")
+    if not HAVE_TIME:
+        lines = out.strip().splitlines()
+        peak_text = [ln.split(HWM_MARK)[1] for ln in lines if HWM_MARK in ln]
+        if not peak_text:
+            raise SystemExit(f"no peak reported by {' '.join(cmd)} (GNU time is not installed):\n{out}")
+        out = "\n".join(ln for ln in lines if HWM_MARK not in ln)
     return time.perf_counter() - t, int(peak_text[-1]) * 1024, [s for s in samples if s], out.strip()
 
 
@@ -98,28 +115,35 @@ def main() -> None:
     ap.add_argument("--backend", choices=("onnx", "torch"), default="onnx")
     ap.add_argument("--real-arch", action="store_true",
                     help="also run the bundled architecture on the first size")
-    ap.add_argument("--batch-size", type=int, default=1, help="tiles per model call (default 1: the CLI's default on the CPU)")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    ap.add_argument("--batch-size", type=int, default=None,
+                    help="tiles per model call (default: the CLI's, 1 on the CPU and 8 on CUDA)")
     ap.add_argument("--layout", choices=("tiled", "striped", "striped-deflate"), default="tiled",
                     help="input GeoTIFF layout: 512 x 512 tiles, or GDAL's default strips (whole rows), "
                          "uncompressed or DEFLATE-compressed")
     ap.add_argument("--tmp", type=Path, default=None, help="folder for the temporary rasters (default: system temp)")
     args = ap.parse_args()
     sizes = [tuple(int(v) for v in s.split("x")) if "x" in s else (int(s), int(s)) for s in args.sizes.split(",")]
+    from sar_colorizer.core.options import batch_size_for
+
+    args.batch_size = batch_size_for(args.device, args.batch_size)
 
     say(f"machine: {machine_line()}")
-    say(f"CLI: {' '.join(CLI)} --backend {args.backend} --batch-size {args.batch_size} (GDAL cache capped at 256 MiB by the CLI)")
+    say(f"CLI: {' '.join(CLI[:2])} --backend {args.backend} --device {args.device} --batch-size {args.batch_size} "
+        f"(GDAL cache capped at 256 MiB by the CLI); peak from {'GNU time' if HAVE_TIME else 'the CLI process (VmHWM)'}")
     results = []
     with tempfile.TemporaryDirectory(prefix="sarc-mem-", dir=args.tmp) as tmp:
         tmp = Path(tmp)
         tiny, tiny_what = model_file(tmp, base_channels=4, depth=2)
         say(f"size sweep model: {tiny_what}")
-        base_cmd = ["--backend", args.backend, "--device", "cpu", "--batch-size", str(args.batch_size),
+        base_cmd = ["--backend", args.backend, "--device", args.device, "--batch-size", str(args.batch_size),
                     "--quiet", "--overwrite"]
         # the ONNX export is cached after the first run; do it before measuring
         warm_in = synthetic_sar(tmp / "warm.tif", 512, 512, bands=("VV",))
         run_child(CLI + [str(warm_in), str(tmp / "warm_rgb.tif"), "--model", str(tiny)] + base_cmd)
         seconds, idle_peak, _, _ = run_child(
-            [sys.executable, "-c", "import sar_colorizer.core.cli, sar_colorizer.core.pipeline, onnxruntime"])
+            [sys.executable, "-c", "import sar_colorizer.core.cli, sar_colorizer.core.pipeline, onnxruntime"
+             + ("" if HAVE_TIME else f"; {PRINT_HWM}")])
         say(f"baseline: importing the CLI, pipeline and onnxruntime alone peaks at {idle_peak / MiB:.0f} MiB")
 
         for w, h in sizes:
