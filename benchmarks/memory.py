@@ -90,12 +90,12 @@ def run_child(cmd: list[str]) -> tuple[float, int, list[int], str]:
     os.unlink(peak_file)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out}\n{peak_text}")
+    lines = out.strip().splitlines()
     if not HAVE_TIME:
-        lines = out.strip().splitlines()
         peak_text = [ln.split(HWM_MARK)[1] for ln in lines if HWM_MARK in ln]
         if not peak_text:
             raise SystemExit(f"no peak reported by {' '.join(cmd)} (GNU time is not installed):\n{out}")
-        out = "\n".join(ln for ln in lines if HWM_MARK not in ln)
+    out = "\n".join(ln for ln in lines if HWM_MARK not in ln)
     return time.perf_counter() - t, int(peak_text[-1]) * 1024, [s for s in samples if s], out.strip()
 
 
@@ -145,6 +145,13 @@ def main() -> None:
             [sys.executable, "-c", "import sar_colorizer.core.cli, sar_colorizer.core.pipeline, onnxruntime"
              + ("" if HAVE_TIME else f"; {PRINT_HWM}")])
         say(f"baseline: importing the CLI, pipeline and onnxruntime alone peaks at {idle_peak / MiB:.0f} MiB")
+        seconds, model_peak, _, _ = run_child([sys.executable, "-c", (
+            "import numpy as np; from sar_colorizer.core.backends import load_backend; "
+            f"b = load_backend({str(tiny)!r}, {args.backend!r}, {args.device!r}); m = b.metadata; "
+            f"b.run(np.zeros(({args.batch_size}, m.architecture.in_channels, m.tile.size, m.tile.size), np.float32)); "
+            + PRINT_HWM)])
+        say(f"baseline: the {args.backend} backend on {args.device} running one batch of the size sweep's model, "
+            f"no raster, peaks at {model_peak / MiB:.0f} MiB")
 
         for w, h in sizes:
             size = f"{w}x{h}"
