@@ -1,4 +1,4 @@
-"""Which backend and device `auto` picks."""
+"""Which backend and device `auto` picks, and the cached ONNX export it runs."""
 import pytest
 
 from sar_colorizer.core import backends
@@ -43,3 +43,19 @@ def test_an_onnx_model_is_refused_for_the_torch_backend(model_file, tmp_path):
     onnx_path = export_onnx(model_file, tmp_path / "m.onnx")
     with pytest.raises(backends.SarColorizerError, match="^an .onnx model runs on the onnx backend"):
         backends.load_backend(onnx_path, "torch", "auto")
+
+
+def test_a_new_cached_export_replaces_the_older_exporters_ones(model_file, tmp_path, monkeypatch):
+    from sar_colorizer.core.onnx_export import GRAPH_VERSION, file_sha256
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = tmp_path / "cache" / "sar_colorizer"
+    folder.mkdir(parents=True)
+    digest = file_sha256(model_file)
+    stale = folder / f"{digest}-g{GRAPH_VERSION - 1}.onnx"
+    other_model = folder / f"{'0' * len(digest)}-g{GRAPH_VERSION - 1}.onnx"
+    stale.write_bytes(b"an export by an older exporter")
+    other_model.write_bytes(b"another model's export")
+    backend = backends.load_backend(model_file, "onnx", "cpu")
+    assert backend.path == folder / f"{digest}-g{GRAPH_VERSION}.onnx"
+    assert sorted(p.name for p in folder.iterdir()) == sorted([backend.path.name, other_model.name])
