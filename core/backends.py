@@ -104,24 +104,30 @@ def torch_backend(model_path: Path, device: str, threads: Optional[int]) -> Back
 def cached_onnx_export(model_path: Path, digest: str) -> Path:
     """An ONNX export of the model file by this exporter in the cache folder, made once (needs
     torch). The name holds the graph version, so an export by an older exporter is not reused;
-    once the new one is made, the older ones of the same model file are deleted."""
+    the same model file's exports by older exporters are deleted."""
     from .onnx_export import GRAPH_VERSION, export_onnx
 
     cached = cache_dir() / f"{digest}-g{GRAPH_VERSION}.onnx"
     if cached.is_file():
+        _drop_older_exports(cached, digest)
         return cached
     if not _has("torch"):
         raise SarColorizerError(
             f"no current ONNX export of {model_path.name} was found and exporting one needs PyTorch")
     cached.parent.mkdir(parents=True, exist_ok=True)
     exported = export_onnx(model_path, cached)
-    for older in cached.parent.glob(f"{digest}-g*.onnx"):  # this model's exports by older exporters
-        if older != cached:
+    _drop_older_exports(cached, digest)
+    return exported
+
+
+def _drop_older_exports(current: Path, digest: str) -> None:
+    """Delete this model file's exports by older exporters: they are never used again."""
+    for older in current.parent.glob(f"{digest}-g*.onnx"):
+        if older != current:
             try:
                 older.unlink()
             except OSError:  # another process may be using or removing it: it is only a cache
                 pass
-    return exported
 
 
 def onnx_backend_for_model(model_path: Path, device: str, threads: Optional[int]) -> Backend:

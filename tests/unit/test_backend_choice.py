@@ -59,3 +59,14 @@ def test_a_new_cached_export_replaces_the_older_exporters_ones(model_file, tmp_p
     backend = backends.load_backend(model_file, "onnx", "cpu")
     assert backend.path == folder / f"{digest}-g{GRAPH_VERSION}.onnx"
     assert sorted(p.name for p in folder.iterdir()) == sorted([backend.path.name, other_model.name])
+
+
+def test_an_older_export_left_beside_a_current_one_is_deleted_on_use(model_file, tmp_path, monkeypatch):
+    from sar_colorizer.core.onnx_export import GRAPH_VERSION, file_sha256
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    current = backends.load_backend(model_file, "onnx", "cpu").path  # exported once
+    stale = current.parent / f"{file_sha256(model_file)}-g{GRAPH_VERSION - 1}.onnx"
+    stale.write_bytes(b"an export by an older exporter")
+    assert backends.load_backend(model_file, "onnx", "cpu").path == current
+    assert not stale.exists()
