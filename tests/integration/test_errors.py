@@ -159,7 +159,14 @@ def test_missing_default_model_says_where_it_should_be(tmp_path, monkeypatch):
         colorize(inp, tmp_path / "o.tif", ColorizeOptions())
 
 
-def test_cancel_leaves_nothing_behind(tmp_path, model_factory):
+@pytest.mark.parametrize("queue_depth", [0, 2], ids=["stages one after the other", "stages in threads (GPU)"])
+def test_cancel_leaves_nothing_behind(tmp_path, model_factory, monkeypatch, queue_depth):
+    import threading
+
+    from sar_colorizer.core import pipeline
+
+    monkeypatch.setattr(pipeline, "model_queue_depth", lambda device: queue_depth)
+    threads_before = threading.active_count()
     model = model_factory(tile=32, overlap=8)
     inp = write_tif(tmp_path / "vv.tif", [sar_db(300, 300)])
     out_dir = tmp_path / "out"
@@ -174,6 +181,7 @@ def test_cancel_leaves_nothing_behind(tmp_path, model_factory):
         colorize(inp, out_dir / "o.tif", ColorizeOptions(model_path=model, backend="torch", batch_size=2),
                  is_cancelled=is_cancelled)
     assert list(out_dir.iterdir()) == []
+    assert threading.active_count() == threads_before  # no stage left running
 
 
 def test_failure_during_inference_removes_the_temp_file(tmp_path, model_file, monkeypatch):

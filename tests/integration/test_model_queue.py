@@ -5,7 +5,6 @@ import pytest
 from osgeo import gdal
 
 from sar_colorizer.core import pipeline
-from sar_colorizer.core.errors import Cancelled
 from sar_colorizer.core.options import ColorizeOptions
 from sar_colorizer.core.pipeline import colorize
 
@@ -75,24 +74,6 @@ def test_running_ahead_on_a_real_scene(shared_data, model_factory, monkeypatch, 
     assert outs[0][0].std() > 1
     for got, want in zip(outs[1], outs[0]):
         np.testing.assert_array_equal(got, want)
-
-
-def test_cancel_while_running_ahead_leaves_nothing(tmp_path, model_factory, monkeypatch):
-    monkeypatch.setattr(pipeline, "model_queue_depth", lambda device: 2)
-    model = model_factory(tile=32, overlap=8)
-    src = write_tif(tmp_path / "vv.tif", [sar_db(300, 300)])
-    out_dir = tmp_path / "out"
-    out_dir.mkdir()
-    calls = []
-
-    def is_cancelled():
-        calls.append(1)
-        return len(calls) > 5
-
-    with pytest.raises(Cancelled, match="^cancelled: no output was written$"):
-        colorize(src, out_dir / "o.tif", ColorizeOptions(model_path=model, backend="torch", batch_size=2),
-                 is_cancelled=is_cancelled)
-    assert list(out_dir.iterdir()) == []
 
 
 def test_a_model_failure_in_the_worker_thread_reaches_the_caller(tmp_path, model_file, monkeypatch):
