@@ -194,22 +194,27 @@ class _Batch:
 def _batches(raster, grid: TileGrid, meta: ModelMetadata, band_units, stats,
              batch_size: int) -> Iterator[tuple[_Batch, np.ndarray]]:
     """Batches of tiles and their model inputs in blending order: bands of tiles top to bottom,
-    each left to right; one read covers the input of the next few columns of tiles."""
-    th, tw = grid.tile_height, grid.tile_width
-    for band in tile_bands(grid):
-        tiles = [(x, y) for x in grid.xs for y in band.ys]
-        ahead = max(batch_size, READ_AHEAD_TILES * len(band.ys))  # tiles whose input one read covers
-        wx0 = wx1 = 0
-        for start in range(0, len(tiles), batch_size):
-            batch = tiles[start : start + batch_size]
-            if batch[-1][0] + tw > wx1:  # read this batch's input and the next tiles' in one go
-                wx0, wx1 = batch[0][0], tiles[min(len(tiles), start + ahead) - 1][0] + tw
-                window, valid = read_strip(raster, band.top, band.height, meta, band_units, stats,
-                                           x0=wx0, cols=wx1 - wx0)
-            cut = [window[:, y - band.top : y - band.top + th, x - wx0 : x - wx0 + tw] for x, y in batch]
-            inputs = np.ascontiguousarray(np.stack([pad_to_tile(c, grid.tile) for c in cut]), dtype=np.float32)
-            until = tiles[start + batch_size][0] if start + batch_size < len(tiles) else grid.width
-            yield _Batch(band, start == 0, batch, valid, wx0, until), inputs
+    each left to right; one read covers the input of the next few columns of tiles.
+
+    GDAL errors raise here too when this runs in a reading thread (newer GDAL bindings may keep
+    that setting per thread); the setting is put back in the same thread, when the iteration
+    ends or is closed there (RunAhead closes it in its thread)."""
+    with raster_io.gdal_exceptions():
+        th, tw = grid.tile_height, grid.tile_width
+        for band in tile_bands(grid):
+            tiles = [(x, y) for x in grid.xs for y in band.ys]
+            ahead = max(batch_size, READ_AHEAD_TILES * len(band.ys))  # tiles whose input one read covers
+            wx0 = wx1 = 0
+            for start in range(0, len(tiles), batch_size):
+                batch = tiles[start : start + batch_size]
+                if batch[-1][0] + tw > wx1:  # read this batch's input and the next tiles' in one go
+                    wx0, wx1 = batch[0][0], tiles[min(len(tiles), start + ahead) - 1][0] + tw
+                    window, valid = read_strip(raster, band.top, band.height, meta, band_units, stats,
+                                               x0=wx0, cols=wx1 - wx0)
+                cut = [window[:, y - band.top : y - band.top + th, x - wx0 : x - wx0 + tw] for x, y in batch]
+                inputs = np.ascontiguousarray(np.stack([pad_to_tile(c, grid.tile) for c in cut]), dtype=np.float32)
+                until = tiles[start + batch_size][0] if start + batch_size < len(tiles) else grid.width
+                yield _Batch(band, start == 0, batch, valid, wx0, until), inputs
 
 
 def _blended(predicted: Iterable[tuple[_Batch, np.ndarray]], grid: TileGrid,

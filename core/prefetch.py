@@ -1,8 +1,8 @@
 """Run an iterator in a worker thread, a few items ahead of the code that consumes it.
 
-The pipeline chains two of these on a GPU (reading -> model -> blending and writing), so each
-stage works while the others do: GDAL's reads and writes, numpy's large operations and the CUDA
-calls all release the GIL.
+The pipeline chains three of these on a GPU (reading -> model -> blending; the calling thread
+writes), so each stage works while the others do: GDAL's reads and writes, numpy's large
+operations and the CUDA calls all release the GIL.
 """
 from __future__ import annotations
 

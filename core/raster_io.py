@@ -81,7 +81,16 @@ class SarRaster:
         decimated when buffer sizes are given."""
         band = self.dataset.GetRasterBand(self.bands[role])
         cols = self.width - x0 if cols is None else cols
-        return band.ReadAsArray(x0, y0, cols, rows, buf_xsize=xsize, buf_ysize=ysize)
+        try:
+            values = band.ReadAsArray(x0, y0, cols, rows, buf_xsize=xsize, buf_ysize=ysize)
+        except RuntimeError as exc:  # a damaged or truncated file (an interrupted download, say)
+            raise InputError(f"{self.path.name}: band {self.bands[role]} ({role}) cannot be read at rows "
+                             f"{y0}-{y0 + rows}, columns {x0}-{x0 + cols}; the file may be damaged or "
+                             f"incomplete. GDAL says: {exc}") from exc
+        if values is None:  # GDAL errors not raised as exceptions (outside gdal_exceptions)
+            raise InputError(f"{self.path.name}: band {self.bands[role]} ({role}) cannot be read at rows "
+                             f"{y0}-{y0 + rows}, columns {x0}-{x0 + cols}; the file may be damaged or incomplete")
+        return values
 
     def valid_mask(self, role: str, values: np.ndarray) -> np.ndarray:
         ok = np.isfinite(values) if values.dtype.kind == "f" else np.ones(values.shape, bool)

@@ -212,3 +212,53 @@ def test_india_display_jpeg_runs_with_detected_bands(shared_data, tmp_path, mode
 
     jpg = shared_data / "train" / "india-scenes" / "scene-3" / "sar.jpg"
     assert guess_band_roles(jpg) == {"VV": 1}
+
+
+def truncated_tif(path: Path, keep: float = 0.6) -> Path:
+    """A tiled GeoTIFF cut short, as an interrupted download leaves it: its last blocks are gone."""
+    ds = gdal.GetDriverByName("GTiff").Create(str(path), 400, 400, 1, gdal.GDT_Float32,
+                                              ["TILED=YES", "BLOCKXSIZE=128", "BLOCKYSIZE=128"])
+    ds.SetGeoTransform((600000, 10, 0, 5000000, 0, -10))
+    ds.GetRasterBand(1).WriteArray(sar_db(400, 400))
+    ds = None
+    size = path.stat().st_size
+    with open(path, "r+b") as f:
+        f.truncate(int(size * keep))
+    return path
+
+
+@pytest.mark.parametrize("queue_depth", [0, 2], ids=["stages one after the other", "stages in threads (GPU)"])
+def test_a_file_damaged_past_its_start_fails_mid_run_with_one_message(tmp_path, model_factory, monkeypatch,
+                                                                      queue_depth):
+    import threading
+
+    from sar_colorizer.core import pipeline, raster_io
+
+    monkeypatch.setattr(pipeline, "model_queue_depth", lambda device: queue_depth)
+    # the scene statistics pass (their own read of the damaged file fails the same way, earlier):
+    # the failure comes in the middle of the tiles, in the reading thread when there is one
+    monkeypatch.setattr(raster_io, "read_scene_sample", lambda raster, role: sar_db(100, 100))
+    threads_before = threading.active_count()
+    src = truncated_tif(tmp_path / "cut.tif")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with pytest.raises(InputError, match=r"^cut\.tif: band 1 \(VV\) cannot be read at rows \d+-\d+, columns "
+                                         r"\d+-\d+; the file may be damaged or incomplete\. GDAL says: .*cut\.tif"):
+        colorize(src, out_dir / "o.tif", ColorizeOptions(model_path=model_factory(tile=64, overlap=16),
+                                                         backend="torch", batch_size=2))
+    assert list(out_dir.iterdir()) == []
+    assert threading.active_count() == threads_before
+
+
+def test_cli_reports_a_damaged_file_and_goes_on_with_the_batch(tmp_path, model_file, capsys):
+    from sar_colorizer.core.cli import main
+
+    bad = truncated_tif(tmp_path / "cut.tif")
+    good = write_tif(tmp_path / "good.tif", [sar_db()])
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    rc = main([str(bad), str(good), "--out-dir", str(out_dir), "--model", str(model_file), "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1
+    assert len(err) == 1 and err[0].startswith("sar-colorize: error: cut.tif: band 1 (VV) cannot be read at rows ")
+    assert sorted(p.name for p in out_dir.iterdir()) == ["good_rgb.tif"]
