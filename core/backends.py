@@ -98,7 +98,35 @@ def torch_backend(model_path: Path, device: str, threads: Optional[int]) -> Back
                 x = x.contiguous(memory_format=torch.channels_last)
             return net(x).float().cpu().contiguous().numpy()
 
+    if device == "cuda":
+        run = smaller_batches_when_out_of_memory(run, torch.cuda.OutOfMemoryError, torch.cuda.empty_cache)
     return Backend("torch", device, loaded.metadata, run, model_path)
+
+
+def smaller_batches_when_out_of_memory(run: Callable[[np.ndarray], np.ndarray], oom: type,
+                                       release: Callable[[], None]) -> Callable[[np.ndarray], np.ndarray]:
+    """A run() that halves the batch when the GPU runs out of memory, and keeps the smaller size
+    for the batches after it: the default batch of 8 tiles must not fail on a small GPU (a laptop's
+    2-4 GB) where fewer tiles at a time fit. One tile that does not fit is a clear error."""
+    largest = [0]  # the largest batch known to fit after a failure; 0: no failure yet
+
+    def run_fitting(batch: np.ndarray) -> np.ndarray:
+        n = len(batch)
+        step = largest[0]
+        if step and n > step:
+            return np.concatenate([run_fitting(batch[k : k + step]) for k in range(0, n, step)])
+        try:
+            return run(batch)
+        except oom as exc:
+            release()
+            if n == 1:
+                raise SarColorizerError(
+                    f"the GPU ran out of memory on a single tile of {batch.shape[-1]} x {batch.shape[-2]} px: "
+                    "use a smaller --tile-size, or --device cpu") from exc
+            largest[0] = n // 2
+            return run_fitting(batch)
+
+    return run_fitting
 
 
 def cached_onnx_export(model_path: Path, digest: str) -> Path:

@@ -55,3 +55,39 @@ def test_cuda_gives_the_cpu_pixels_within_one_level(shared_data, bundled_model, 
         # cuDNN's TF32 convolutions (PyTorch's default) round differently: on an H200, 97.5-99.4 %
         # of values were equal, the rest one level apart (benchmarks/RESULTS.md)
         assert (diff == 0).mean() > 0.95
+
+
+
+def test_batches_too_large_for_the_gpu_memory_are_split(bundled_model, tmp_path, monkeypatch):
+    """Under a memory cap that fits a few tiles, batches of 32 still run: they are halved until
+    they fit, with the pixels of an uncapped run."""
+    src = tmp_path / "vv_vh.tif"
+    rng = np.random.default_rng(3)
+    ds = gdal.GetDriverByName("GTiff").Create(str(src), 1200, 1000, 2, gdal.GDT_Float32)
+    ds.SetGeoTransform((600000, 10, 0, 5000000, 0, -10))
+    for i, mean in ((1, -10.0), (2, -17.0)):
+        ds.GetRasterBand(i).WriteArray(rng.normal(mean, 3, (1000, 1200)).astype(np.float32))
+    ds = None
+    opts = dict(model_path=bundled_model, backend="torch", device="cuda", bands={"VV": 1, "VH": 2})
+
+    colorize(src, tmp_path / "free.tif", ColorizeOptions(batch_size=1, **opts))
+    # one tile's need, measured, then a cap of about six tiles beside what is held already
+    probe = load_backend(bundled_model, "torch", "cuda")
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    held = torch.cuda.memory_allocated()
+    probe.run(np.zeros((1, probe.metadata.architecture.in_channels, 256, 256), np.float32))
+    per_tile = torch.cuda.max_memory_allocated() - held
+    total = torch.cuda.get_device_properties(0).total_memory
+    torch.cuda.empty_cache()
+    torch.cuda.set_per_process_memory_fraction(min(1.0, (held + 6 * per_tile) / total))
+    releases, empty_cache = [], torch.cuda.empty_cache
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: (releases.append(1), empty_cache()))  # once per failure
+    try:
+        colorize(src, tmp_path / "capped.tif", ColorizeOptions(batch_size=32, **opts))
+    finally:
+        torch.cuda.set_per_process_memory_fraction(1.0)
+    a = gdal.Open(str(tmp_path / "free.tif")).ReadAsArray().astype(np.int16)
+    b = gdal.Open(str(tmp_path / "capped.tif")).ReadAsArray().astype(np.int16)
+    assert np.abs(a - b).max() <= 1
+    assert releases  # the cap was hit, and the batch split

@@ -70,3 +70,40 @@ def test_an_older_export_left_beside_a_current_one_is_deleted_on_use(model_file,
     stale.write_bytes(b"an export by an older exporter")
     assert backends.load_backend(model_file, "onnx", "cpu").path == current
     assert not stale.exists()
+
+
+class FakeOutOfMemory(RuntimeError):
+    pass
+
+
+def test_a_batch_too_large_for_the_gpu_is_split_and_later_batches_stay_small():
+    import numpy as np
+
+    calls, released = [], []
+
+    def run(batch):
+        calls.append(len(batch))
+        if len(batch) > 3:
+            raise FakeOutOfMemory("CUDA out of memory")
+        return batch * 2
+
+    fitting = backends.smaller_batches_when_out_of_memory(run, FakeOutOfMemory, lambda: released.append(1))
+    batch = np.arange(8, dtype=np.float32).reshape(8, 1, 1, 1)
+    np.testing.assert_array_equal(fitting(batch), batch * 2)
+    assert calls == [8, 4, 2, 2, 2, 2]  # 8 and 4 failed; halves again, then kept at 2
+    assert len(released) == 2
+    calls.clear()
+    np.testing.assert_array_equal(fitting(batch[:5]), batch[:5] * 2)
+    assert calls == [2, 2, 1]  # no new failure: the size that fits is remembered
+
+
+def test_one_tile_too_large_for_the_gpu_is_a_clear_error():
+    import numpy as np
+
+    def run(batch):
+        raise FakeOutOfMemory("CUDA out of memory")
+
+    fitting = backends.smaller_batches_when_out_of_memory(run, FakeOutOfMemory, lambda: None)
+    with pytest.raises(backends.SarColorizerError, match=r"^the GPU ran out of memory on a single tile of "
+                                                         r"256 x 256 px: use a smaller --tile-size, or --device cpu$"):
+        fitting(np.zeros((4, 2, 256, 256), np.float32))
