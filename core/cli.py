@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .errors import SarColorizerError
+from .errors import SarColorizerError, one_line
 from .options import BACKENDS, DEVICES, ColorizeOptions
 from .sar import UNITS
 
@@ -104,7 +104,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             result = _run_one(src, dst, options, quiet=args.quiet)
         except SarColorizerError as exc:
             failures += 1
-            print(f"sar-colorize: error: {exc}", file=sys.stderr)
+            print(f"sar-colorize: error: {one_line(exc)}", file=sys.stderr)
             continue
         except KeyboardInterrupt:
             print(f"sar-colorize: interrupted: {dst} was not written", file=sys.stderr)

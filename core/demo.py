@@ -13,7 +13,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .errors import SarColorizerError
+from .errors import SarColorizerError, one_line
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_SCENES = (REPO / ".." / "shared" / "data" / "scenes").resolve()
@@ -98,7 +98,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         try:
             r = colorize(src, out, ColorizeOptions(model_path=args.model, overwrite=True))
         except SarColorizerError as exc:
-            print(f"sar-colorize-demo: error: {exc}", file=sys.stderr)
+            print(f"sar-colorize-demo: error: {one_line(exc)}", file=sys.stderr)
             return 1
         print(r.summary())
         pairs.append((src, out, min(r.bands_used.values())))

@@ -19,3 +19,9 @@ class OutputError(SarColorizerError):
 
 class Cancelled(SarColorizerError):
     """The caller asked to stop; nothing was written under the requested name."""
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's text on one line. Newer GDAL versions (3.13 was seen) put the errors that led
+    to a failure on lines of their own ("May be caused by: ..."); the CLI's contract is one line."""
+    return "; ".join(part.strip() for part in str(exc).splitlines() if part.strip())

@@ -17,7 +17,7 @@ from typing import Callable, Optional
 import numpy as np
 from osgeo import gdal
 
-from .errors import InputError, OutputError
+from .errors import InputError, OutputError, one_line
 
 STATS_SAMPLE_SIZE = 1024  # longest side of the decimated read used for scene statistics
 # Pixels wait in memory until their output block is complete; the rows that wait are those
@@ -86,7 +86,7 @@ class SarRaster:
         except RuntimeError as exc:  # a damaged or truncated file (an interrupted download, say)
             raise InputError(f"{self.path.name}: band {self.bands[role]} ({role}) cannot be read at rows "
                              f"{y0}-{y0 + rows}, columns {x0}-{x0 + cols}; the file may be damaged or "
-                             f"incomplete. GDAL says: {exc}") from exc
+                             f"incomplete. GDAL says: {one_line(exc)}") from exc
         if values is None:  # GDAL errors not raised as exceptions (outside gdal_exceptions)
             raise InputError(f"{self.path.name}: band {self.bands[role]} ({role}) cannot be read at rows "
                              f"{y0}-{y0 + rows}, columns {x0}-{x0 + cols}; the file may be damaged or incomplete")
@@ -124,7 +124,7 @@ def open_raster(path: str | os.PathLike) -> gdal.Dataset:
             if ds is not None and ds.RasterCount and is_striped(ds):
                 ds = _open_direct(path)
     except RuntimeError as exc:
-        raise InputError(f"{path} is not a raster GDAL can read: {exc}") from exc
+        raise InputError(f"{path} is not a raster GDAL can read: {one_line(exc)}") from exc
     if ds is None:
         raise InputError(f"{path} is not a raster GDAL can read")
     if ds.RasterCount == 0:
@@ -388,7 +388,7 @@ class RgbGeoTiffWriter:
             self._create_overviews(overview_levels(width, height))
         except RuntimeError as exc:
             self.abort()
-            raise OutputError(f"cannot create {self.path}: {exc}") from exc
+            raise OutputError(f"cannot create {self.path}: {one_line(exc)}") from exc
         finally:
             gdal.SetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", None)
         # per level (the image, then each overview): its R, G, B bands and its mask band
@@ -460,7 +460,7 @@ class RgbGeoTiffWriter:
             os.replace(self.tmp, self.path)
         except (RuntimeError, OSError) as exc:
             self.abort()
-            raise OutputError(f"cannot write {self.path}: {exc}") from exc
+            raise OutputError(f"cannot write {self.path}: {one_line(exc)}") from exc
         return self.path
 
     def abort(self) -> None:

@@ -262,3 +262,14 @@ def test_cli_reports_a_damaged_file_and_goes_on_with_the_batch(tmp_path, model_f
     assert rc == 1
     assert len(err) == 1 and err[0].startswith("sar-colorize: error: cut.tif: band 1 (VV) cannot be read at rows ")
     assert sorted(p.name for p in out_dir.iterdir()) == ["good_rgb.tif"]
+
+
+def test_a_gdal_message_on_several_lines_is_shown_on_one():
+    from sar_colorizer.core.errors import one_line
+
+    exc = RuntimeError("cut.tif, band 1: IReadBlock failed at X offset 1, Y offset 2: TIFFReadEncodedTile() failed.\n"
+                       "May be caused by: TIFFReadEncodedTile() failed.\n"
+                       "May be caused by: TIFFReadEncodedTile:Read error at row 4294967295, col 4294967295\n")
+    assert one_line(exc) == ("cut.tif, band 1: IReadBlock failed at X offset 1, Y offset 2: TIFFReadEncodedTile() "
+                             "failed.; May be caused by: TIFFReadEncodedTile() failed.; May be caused by: "
+                             "TIFFReadEncodedTile:Read error at row 4294967295, col 4294967295")
