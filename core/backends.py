@@ -118,13 +118,17 @@ def smaller_batches_when_out_of_memory(run: Callable[[np.ndarray], np.ndarray], 
         try:
             return run(batch)
         except oom as exc:
-            release()
             if n == 1:
+                release()
                 raise SarColorizerError(
                     f"the GPU ran out of memory on a single tile of {batch.shape[-1]} x {batch.shape[-2]} px: "
                     "use a smaller --tile-size, or --device cpu") from exc
-            largest[0] = n // 2
-            return run_fitting(batch)
+        # retried only out of the except block: until then the exception's traceback holds the
+        # failed attempt's frames, and with them its tensors on the GPU (seen on an H200: a
+        # single tile then ran out of memory under a cap that two tiles fit)
+        release()
+        largest[0] = n // 2
+        return run_fitting(batch)
 
     return run_fitting
 

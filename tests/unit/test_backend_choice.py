@@ -107,3 +107,27 @@ def test_one_tile_too_large_for_the_gpu_is_a_clear_error():
     with pytest.raises(backends.SarColorizerError, match=r"^the GPU ran out of memory on a single tile of "
                                                          r"256 x 256 px: use a smaller --tile-size, or --device cpu$"):
         fitting(np.zeros((4, 2, 256, 256), np.float32))
+
+
+def test_the_failed_attempts_memory_is_free_before_the_smaller_batches_run():
+    import weakref
+
+    import numpy as np
+
+    class Activations:  # stands for the tensors a forward pass holds on the GPU
+        pass
+
+    alive_at_each_call = []
+    attempts = []
+
+    def run(batch):
+        alive_at_each_call.append(sum(r() is not None for r in attempts))
+        activations = Activations()
+        attempts.append(weakref.ref(activations))
+        if len(batch) > 2:
+            raise FakeOutOfMemory("CUDA out of memory")
+        return batch
+
+    fitting = backends.smaller_batches_when_out_of_memory(run, FakeOutOfMemory, lambda: None)
+    fitting(np.zeros((8, 1, 1, 1), np.float32))
+    assert alive_at_each_call == [0] * len(alive_at_each_call)
