@@ -20,7 +20,7 @@ from .errors import Cancelled, InputError, ModelFileError
 from .modelfile import DEFAULT_MODEL_PATH, ModelMetadata
 from .options import ColorizeOptions, ColorizeResult, batch_size_for
 from .prefetch import RunAhead
-from .tiling import BlendAccumulator, TileBand, TileGrid, pad_to_tile, tile_bands
+from .tiling import BlendAccumulator, TileBatch, TileGrid, pad_to_tile, tile_batches
 
 INPUT_CACHE_BYTES = 16 << 20  # GDAL block cache kept across windows of a tiled input (batch-1 reads of 4096^2: 0.58 -> 0.33 s)
 READ_AHEAD_TILES = 4  # columns of tiles whose input one read covers, whatever the batch size
@@ -181,40 +181,37 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
 
 @dataclass
 class _Batch:
-    """One model call's tiles and what finishing them needs: the validity of the input window they
-    were cut from (which the next read replaces) and the columns final once they are blended."""
-    band: TileBand
-    first_in_band: bool
-    tiles: list[tuple[int, int]]
+    """One model call's tiles, with what finishing them needs: the validity of the input window
+    they were cut from (which the next read replaces) and where that window starts."""
+    tiles: TileBatch
     valid: np.ndarray
     wx0: int
-    until: int
 
 
 def _batches(raster, grid: TileGrid, meta: ModelMetadata, band_units, stats,
              batch_size: int) -> Iterator[tuple[_Batch, np.ndarray]]:
-    """Batches of tiles and their model inputs in blending order: bands of tiles top to bottom,
-    each left to right; one read covers the input of the next few columns of tiles.
+    """Batches of tiles (tiling.tile_batches) and their model inputs; one read covers the input
+    of the next few columns of tiles.
 
     GDAL errors raise here too when this runs in a reading thread (newer GDAL bindings may keep
     that setting per thread); the setting is put back in the same thread, when the iteration
     ends or is closed there (RunAhead closes it in its thread)."""
+    th, tw = grid.tile_height, grid.tile_width
     with raster_io.gdal_exceptions():
-        th, tw = grid.tile_height, grid.tile_width
-        for band in tile_bands(grid):
-            tiles = [(x, y) for x in grid.xs for y in band.ys]
-            ahead = max(batch_size, READ_AHEAD_TILES * len(band.ys))  # tiles whose input one read covers
-            wx0 = wx1 = 0
-            for start in range(0, len(tiles), batch_size):
-                batch = tiles[start : start + batch_size]
-                if batch[-1][0] + tw > wx1:  # read this batch's input and the next tiles' in one go
-                    wx0, wx1 = batch[0][0], tiles[min(len(tiles), start + ahead) - 1][0] + tw
-                    window, valid = read_strip(raster, band.top, band.height, meta, band_units, stats,
-                                               x0=wx0, cols=wx1 - wx0)
-                cut = [window[:, y - band.top : y - band.top + th, x - wx0 : x - wx0 + tw] for x, y in batch]
-                inputs = np.ascontiguousarray(np.stack([pad_to_tile(c, grid.tile) for c in cut]), dtype=np.float32)
-                until = tiles[start + batch_size][0] if start + batch_size < len(tiles) else grid.width
-                yield _Batch(band, start == 0, batch, valid, wx0, until), inputs
+        wx0 = wx1 = 0
+        for batch in tile_batches(grid, batch_size):
+            band, per_column = batch.band, len(batch.band.ys)
+            if batch.first_in_band:
+                wx0 = wx1 = 0
+            if batch.tiles[-1][0] + tw > wx1:  # read this batch's input and the next tiles' in one go
+                ahead = max(batch_size, READ_AHEAD_TILES * per_column)  # tiles whose input one read covers
+                last = min(len(grid.xs) * per_column, batch.start + ahead) - 1
+                wx0, wx1 = batch.tiles[0][0], grid.xs[last // per_column] + tw
+                window, valid = read_strip(raster, band.top, band.height, meta, band_units, stats,
+                                           x0=wx0, cols=wx1 - wx0)
+            cut = [window[:, y - band.top : y - band.top + th, x - wx0 : x - wx0 + tw] for x, y in batch.tiles]
+            inputs = np.ascontiguousarray(np.stack([pad_to_tile(c, grid.tile) for c in cut]), dtype=np.float32)
+            yield _Batch(batch, valid, wx0), inputs
 
 
 def _blended(predicted: Iterable[tuple[_Batch, np.ndarray]], grid: TileGrid,
@@ -224,18 +221,18 @@ def _blended(predicted: Iterable[tuple[_Batch, np.ndarray]], grid: TileGrid,
     acc = BlendAccumulator(grid, channels=3)
     th, tw, done = grid.tile_height, grid.tile_width, 0
     for job, pred in predicted:
-        band = job.band
-        if job.first_in_band:
+        batch, band = job.tiles, job.tiles.band
+        if batch.first_in_band:
             acc.start_band(band)
-        for (x, y), p in zip(job.tiles, pred):
+        for (x, y), p in zip(batch.tiles, pred):
             acc.add(x, y, p[:, :th, :tw])
-        done += len(job.tiles)
-        if job.until == acc.lo:  # the next tile is below the last one: no column is final yet
+        done += len(batch.tiles)
+        if batch.until == acc.lo:  # the next tile is below the last one: no column is final yet
             yield done, None
             continue
         # the finished columns start at this batch's first tile, so its window covers them
-        x0, blended = acc.finish_columns(job.until)
-        ok = job.valid[: band.final - band.top, x0 - job.wx0 : job.until - job.wx0]
+        x0, blended = acc.finish_columns(batch.until)
+        ok = job.valid[: band.final - band.top, x0 - job.wx0 : batch.until - job.wx0]
         yield done, (to_rgb_bytes(blended, ok, meta), ok, x0, band.top)
 
 

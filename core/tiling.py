@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
@@ -96,6 +97,31 @@ def tile_bands(grid: TileGrid) -> list[TileBand]:
         final = groups[k + 1][0] if k + 1 < len(groups) else grid.height
         bands.append(TileBand(tuple(g), final, g[-1] + th - g[0]))
     return bands
+
+
+@dataclass(frozen=True)
+class TileBatch:
+    """One model call's tiles, in the order they are blended: a band's tiles column by column,
+    left to right (top to bottom inside a column)."""
+
+    band: TileBand
+    start: int  # index of the first tile among the band's tiles
+    tiles: tuple[tuple[int, int], ...]  # (x, y) of each tile's top-left corner
+    until: int  # the band's columns left of this are final once this batch is blended in
+
+    @property
+    def first_in_band(self) -> bool:
+        return self.start == 0
+
+
+def tile_batches(grid: TileGrid, batch_size: int) -> Iterator[TileBatch]:
+    """Every tile of the grid once, in batches of at most ``batch_size``, band by band."""
+    for band in tile_bands(grid):
+        tiles = [(x, y) for x in grid.xs for y in band.ys]
+        for start in range(0, len(tiles), batch_size):
+            end = start + batch_size
+            until = tiles[end][0] if end < len(tiles) else grid.width
+            yield TileBatch(band, start, tuple(tiles[start:end]), until)
 
 
 class BlendAccumulator:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from sar_colorizer.core.tiling import (BlendAccumulator, TileBand, TileGrid, blend_window, pad_to_tile,
-                                       tile_bands, tile_starts)
+                                       tile_bands, tile_batches, tile_starts)
 
 
 @pytest.mark.parametrize("length,tile,overlap,expected", [
@@ -33,27 +33,25 @@ def test_blend_window_is_positive_flat_in_the_core_and_symmetric():
 
 
 def _blend(image: np.ndarray, tile: int, overlap: int, model, batch: int = 1) -> np.ndarray:
-    """Run the accumulator as the pipeline does, with `model` mapping a tile crop to a prediction;
-    every output pixel must be handed out exactly once."""
+    """Run the accumulator on the pipeline's own schedule (tile_batches), with `model` mapping a
+    tile crop to a prediction; every output pixel must be handed out exactly once."""
     c, h, w = image.shape
     grid = TileGrid(w, h, tile, overlap)
     acc = BlendAccumulator(grid, channels=c)
     out = np.full_like(image, np.nan)
-    for band in tile_bands(grid):
-        acc.start_band(band)
-        tiles = [(x, y) for x in grid.xs for y in band.ys]
-        for start in range(0, len(tiles), batch):
-            for x0, y0 in tiles[start:start + batch]:
-                crop = image[:, y0:y0 + grid.tile_height, x0:x0 + grid.tile_width]
-                pred = model(pad_to_tile(crop, tile))
-                acc.add(x0, y0, pred[:, :grid.tile_height, :grid.tile_width])
-            until = tiles[start + batch][0] if start + batch < len(tiles) else w
-            if until == acc.lo:
-                continue
-            x0, cols = acc.finish_columns(until)
-            assert cols.shape == (c, band.final - band.top, until - x0)
-            assert np.isnan(out[:, band.top:band.final, x0:until]).all()
-            out[:, band.top:band.final, x0:until] = cols
+    for b in tile_batches(grid, batch):
+        if b.first_in_band:
+            acc.start_band(b.band)
+        for x0, y0 in b.tiles:
+            crop = image[:, y0:y0 + grid.tile_height, x0:x0 + grid.tile_width]
+            pred = model(pad_to_tile(crop, tile))
+            acc.add(x0, y0, pred[:, :grid.tile_height, :grid.tile_width])
+        if b.until == acc.lo:
+            continue
+        x0, cols = acc.finish_columns(b.until)
+        assert cols.shape == (c, b.band.final - b.band.top, b.until - x0)
+        assert np.isnan(out[:, b.band.top:b.band.final, x0:b.until]).all()
+        out[:, b.band.top:b.band.final, x0:b.until] = cols
     return out
 
 
@@ -159,3 +157,17 @@ def test_tiles_must_come_left_to_right_and_columns_finish_once():
         acc.finish_columns(200)
     with pytest.raises(RuntimeError, match="columns 96-112 of the last band of tiles were not finished"):
         acc.start_band(tile_bands(grid)[0])
+
+
+@pytest.mark.parametrize("batch", [1, 2, 5, 64])
+def test_tile_batches_hold_every_tile_once_in_blending_order(batch):
+    grid = TileGrid(1000, 1000, 256, 64)  # the last row of tiles joins the band above
+    batches = list(tile_batches(grid, batch))
+    tiles = [t for b in batches for t in b.tiles]
+    assert sorted(tiles) == sorted((x, y) for x in grid.xs for y in grid.ys) and len(set(tiles)) == len(tiles)
+    assert all(0 < len(b.tiles) <= batch for b in batches)
+    for b in batches:
+        xs_after = [x for x, _ in b.tiles]
+        assert xs_after == sorted(xs_after)  # left to right inside a band
+        assert b.until >= b.tiles[-1][0] and (b.until == grid.width or b.until in grid.xs)
+    assert [b.band for b in batches if b.first_in_band] == tile_bands(grid)
