@@ -108,11 +108,11 @@ def smaller_batches_when_out_of_memory(run: Callable[[np.ndarray], np.ndarray], 
     """A run() that halves the batch when the GPU runs out of memory, and keeps the smaller size
     for the batches after it: the default batch of 8 tiles must not fail on a small GPU (a laptop's
     2-4 GB) where fewer tiles at a time fit. One tile that does not fit is a clear error."""
-    largest = [0]  # the largest batch known to fit after a failure; 0: no failure yet
+    largest = 0  # the largest batch known to fit after a failure; 0: no failure yet
 
     def run_fitting(batch: np.ndarray) -> np.ndarray:
-        n = len(batch)
-        step = largest[0]
+        nonlocal largest
+        n, step = len(batch), largest
         if step and n > step:
             return np.concatenate([run_fitting(batch[k : k + step]) for k in range(0, n, step)])
         try:
@@ -127,7 +127,7 @@ def smaller_batches_when_out_of_memory(run: Callable[[np.ndarray], np.ndarray], 
         # failed attempt's frames, and with them its tensors on the GPU (seen on an H200: a
         # single tile then ran out of memory under a cap that two tiles fit)
         release()
-        largest[0] = n // 2
+        largest = n // 2
         return run_fitting(batch)
 
     return run_fitting

@@ -186,7 +186,7 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
 class _Batch:
     """One model call's tiles, with what finishing them needs: the validity of the input window
     they were cut from (which the next read replaces) and where that window starts."""
-    tiles: TileBatch
+    batch: TileBatch
     valid: np.ndarray
     wx0: int
 
@@ -224,7 +224,7 @@ def _blended(predicted: Iterable[tuple[_Batch, np.ndarray]], grid: TileGrid,
     acc = BlendAccumulator(grid, channels=3)
     th, tw, done = grid.tile_height, grid.tile_width, 0
     for job, pred in predicted:
-        batch, band = job.tiles, job.tiles.band
+        batch, band = job.batch, job.batch.band
         if batch.first_in_band:
             acc.start_band(band)
         for (x, y), p in zip(batch.tiles, pred):
@@ -237,6 +237,13 @@ def _blended(predicted: Iterable[tuple[_Batch, np.ndarray]], grid: TileGrid,
         x0, blended = acc.finish_columns(batch.until)
         ok = job.valid[: band.final - band.top, x0 - job.wx0 : batch.until - job.wx0]
         yield done, (to_rgb_bytes(blended, ok, meta), ok, x0, band.top)
+
+
+def _predicted(jobs: Iterable[tuple[_Batch, np.ndarray]],
+               backend: Backend) -> Iterator[tuple[_Batch, np.ndarray]]:
+    """Each batch with the model's predictions for its inputs."""
+    for job, inputs in jobs:
+        yield job, backend.run(inputs)
 
 
 def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, band_units, stats,
@@ -262,10 +269,9 @@ def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, ba
                 progress(0.97 * done / grid.count)
 
     if queue_depth <= 0:
-        consume(_blended(((job, backend.run(inputs)) for job, inputs in jobs), grid, meta))
+        consume(_blended(_predicted(jobs, backend), grid, meta))
         return
     with RunAhead(jobs, queue_depth, "sar-colorizer-read") as read, \
-            RunAhead(((job, backend.run(inputs)) for job, inputs in read), queue_depth,
-                     "sar-colorizer-model") as predicted, \
+            RunAhead(_predicted(read, backend), queue_depth, "sar-colorizer-model") as predicted, \
             RunAhead(_blended(predicted, grid, meta), queue_depth, "sar-colorizer-blend") as finished:
         consume(finished)

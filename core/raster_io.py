@@ -81,15 +81,14 @@ class SarRaster:
         decimated when buffer sizes are given."""
         band = self.dataset.GetRasterBand(self.bands[role])
         cols = self.width - x0 if cols is None else cols
+        failure = (f"{self.path.name}: band {self.bands[role]} ({role}) cannot be read at rows {y0}-{y0 + rows}, "
+                   f"columns {x0}-{x0 + cols}; the file may be damaged or incomplete")
         try:
             values = band.ReadAsArray(x0, y0, cols, rows, buf_xsize=xsize, buf_ysize=ysize)
         except RuntimeError as exc:  # a damaged or truncated file (an interrupted download, say)
-            raise InputError(f"{self.path.name}: band {self.bands[role]} ({role}) cannot be read at rows "
-                             f"{y0}-{y0 + rows}, columns {x0}-{x0 + cols}; the file may be damaged or "
-                             f"incomplete. GDAL says: {one_line(exc)}") from exc
+            raise InputError(f"{failure}. GDAL says: {one_line(exc)}") from exc
         if values is None:  # GDAL errors not raised as exceptions (outside gdal_exceptions)
-            raise InputError(f"{self.path.name}: band {self.bands[role]} ({role}) cannot be read at rows "
-                             f"{y0}-{y0 + rows}, columns {x0}-{x0 + cols}; the file may be damaged or incomplete")
+            raise InputError(failure)
         return values
 
     def valid_mask(self, role: str, values: np.ndarray) -> np.ndarray:
