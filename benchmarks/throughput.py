@@ -17,9 +17,10 @@ handed back at no cost) times the pipeline's own work alone. The runs are interl
 bare, null model, overlap 0, repeated) so background load on this shared machine hits them alike;
 the medians are compared, and so are the pipeline and bare runs of each repeat, back to back.
 
-On a GPU (--device cuda) the model runs batches ahead of the blending and writing in a worker
-thread (core/pipeline.py model_queue_depth); a fifth run, "pipeline one batch at a time", times the
-pipeline without that, so the two are compared in the same run.
+On a GPU (--device cuda) reading, the model and blending each run in a thread of their own
+(core/pipeline.py model_queue_depth); a fifth run, "pipeline, stages in turn", times the
+pipeline at queue depth 0 (GDAL's compression threads stay on), so the two are compared in the
+same run.
 
 Usage: .venv/bin/python benchmarks/throughput.py [--size 4096] [--device cpu|cuda] [--backend onnx|torch]
        [--batch-size N] [--threads N] [--repeats 5]
@@ -166,7 +167,7 @@ def main() -> None:
 
         real_depth = pipeline.model_queue_depth
 
-        def run_pipeline_one_at_a_time() -> None:
+        def run_pipeline_stages_in_turn() -> None:
             pipeline.model_queue_depth = lambda device: 0
             try:
                 run_pipeline(overlap, record=False)
@@ -200,7 +201,7 @@ def main() -> None:
             "pipeline_overlap0": lambda: run_pipeline(0, record=False),
         }
         if queue_depth:
-            runs["pipeline_one_at_a_time"] = run_pipeline_one_at_a_time
+            runs["pipeline_stages_in_turn"] = run_pipeline_stages_in_turn
         times = interleaved(runs, args.repeats)
 
     mp_total = args.size * args.size / 1e6
@@ -218,10 +219,10 @@ def main() -> None:
     say(f"pipeline, overlap 0            {t0:8.2f} {mp_total / t0:6.3f}  | {m0:6.2f} {mp_total / m0:6.3f}   end to end")
     say(f"pipeline, null model           {tn:8.2f}           | {min(times['pipeline_null_model']):6.2f}"
         f"          everything but the model")
-    if "pipeline_one_at_a_time" in times:
-        t1 = median(times["pipeline_one_at_a_time"])
-        say(f"pipeline, one batch at a time  {t1:8.2f} {mp_total / t1:6.3f}  | {min(times['pipeline_one_at_a_time']):6.2f}"
-            f"          without the model running ahead (queue depth 0): {t1 / tp:.2f}x the time")
+    if "pipeline_stages_in_turn" in times:
+        t1 = median(times["pipeline_stages_in_turn"])
+        say(f"pipeline, stages in turn       {t1:8.2f} {mp_total / t1:6.3f}  | {min(times['pipeline_stages_in_turn']):6.2f}"
+            f"          every stage in the calling thread (queue depth 0): {t1 / tp:.2f}x the time")
     say(f"PIPELINE OVERHEAD over the bare model on the same tiles: {100 * (tp / tb - 1):+.1f} % by medians, "
         f"{100 * (mp_ / mb - 1):+.1f} % by minima, {100 * (paired - 1):+.1f} % by the median of the "
         f"{len(times['bare'])} pairs run back to back (goal <= +10 %, judged by the pairs: a VM's speed "
@@ -229,7 +230,7 @@ def main() -> None:
     say(f"  the pipeline with a null model (its own work alone) takes {100 * tn / tb:.1f} % of the bare model's time")
     say(f"  inside the pipeline runs: model (backend.run) {model_in:.2f} s, everything else {tp - model_in:.2f} s "
         f"= {100 * (tp - model_in) / model_in:+.1f} % of the model time"
-        + (" (the model runs in a worker thread beside the rest: this is the part not hidden)" if queue_depth else ""))
+        + (" (the stages run in threads beside each other: this is the part not hidden)" if queue_depth else ""))
     say(f"OVERLAP COST: {grid.count / grid0.count:.2f}x the tiles ({grid.count} vs {grid0.count}); end to end, "
         f"overlap {overlap} takes {tp / t0:.2f}x the time of overlap 0 (medians)")
     say("pipeline stages (median over timed runs, s; model = backend.run inside the pipeline):")
