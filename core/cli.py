@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from .errors import SarColorizerError, one_line
+from .names import dataset_label, output_stem
 from .options import BACKENDS, DEVICES, ColorizeOptions
 from .sar import UNITS
 
@@ -37,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
                "  sar-colorize dualpol.tif out.tif --bands VV=1,VH=2 --backend onnx",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="INPUT OUTPUT, or with --out-dir: one or more inputs")
+                   help="INPUT OUTPUT, or with --out-dir: one or more inputs (files, or GDAL dataset "
+                        "names such as /vsizip/scene.zip/scene.tif or GPKG:file.gpkg:table)")
     p.add_argument("--out-dir", type=Path, help="batch mode: write INPUT_NAME_rgb.tif for each input here")
     p.add_argument("--model", type=Path, help="model file (.safetensors or .onnx); default: the bundled model")
     p.add_argument("--bands", type=parse_bands, help="which input band is VV / VH, e.g. VV=1,VH=2 (default: detect)")
@@ -53,14 +55,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def jobs_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[tuple[Path, Path]]:
-    paths = [Path(p) for p in args.paths]
+def jobs_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[tuple[str, Path]]:
+    """(input, output) pairs. Inputs stay strings: GDAL dataset names are not all paths."""
     if args.out_dir is None:
-        if len(paths) != 2:
+        if len(args.paths) != 2:
             parser.error("give INPUT OUTPUT, or inputs with --out-dir DIR")
-        return [(paths[0], paths[1])]
+        return [(args.paths[0], Path(args.paths[1]))]
+    jobs = [(name, args.out_dir / f"{output_stem(name)}_rgb.tif") for name in args.paths]
+    first_for: dict[Path, str] = {}
+    for name, out in jobs:  # with --overwrite the second would replace the first's output
+        if out in first_for:
+            parser.error(f"{first_for[out]} and {name} would both be written to {out}: "
+                         "colorize them into different folders")
+        first_for[out] = name
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    return [(p, args.out_dir / f"{p.stem}_rgb.tif") for p in paths]
+    return jobs
 
 
 M_MMAP_THRESHOLD = -3  # glibc malloc.h
@@ -117,12 +126,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return EXIT_ERROR if failures else 0
 
 
-def _run_one(src: Path, dst: Path, options: ColorizeOptions, quiet: bool):
+def _run_one(src: str, dst: Path, options: ColorizeOptions, quiet: bool):
     from tqdm import tqdm
 
     from .pipeline import colorize
 
-    with tqdm(total=100, desc=src.name, unit="%", disable=True if quiet else None, leave=False,
+    with tqdm(total=100, desc=dataset_label(src), unit="%", disable=True if quiet else None, leave=False,
               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}") as bar:
         def progress(fraction: float) -> None:
             bar.n = round(100 * fraction, 1)

@@ -66,13 +66,13 @@ def scene_statistics(raster: raster_io.SarRaster, meta: ModelMetadata, units: st
         u = units if units != "auto" else sar.detect_units(sample, raster.dtype(role))
         band_units[role] = u
         if not np.isfinite(sample).any():
-            raise InputError(f"{raster.path.name}: band {raster.bands[role]} ({role}) is all nodata")
+            raise InputError(f"{raster.label}: band {raster.bands[role]} ({role}) is all nodata")
         if u == "linear" and np.nanmin(sample) < 0:
             raise InputError(
-                f"{raster.path.name}: band {role} has negative values, so it cannot be linear power; "
+                f"{raster.label}: band {role} has negative values, so it cannot be linear power; "
                 "it is probably in dB (use units dB)")
         stats[role] = sar.band_statistics(sar.to_model_units(sample, u), meta.inputs.normalisation,
-                                          name=f"{raster.path.name} {role}")
+                                          name=f"{raster.label} {role}")
     return band_units, stats
 
 
@@ -142,7 +142,7 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
         say(f"warning: {w}")
     backend: Backend = load_backend(model_path, options.backend, options.device, options.threads)
     meta = backend.metadata
-    sar.check_bands_for_model(raster.bands, meta.inputs, raster.path.name)
+    sar.check_bands_for_model(raster.bands, meta.inputs, raster.label)
     unused = [r for r in raster.bands if r not in meta.inputs.bands]
     for role in unused:  # a VV-only model given VV+VH reads VV alone
         say(f"the model does not use {role}; band {raster.bands.pop(role)} is ignored")
@@ -159,8 +159,8 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
         raise InputError(f"overlap {overlap} must be between 0 and the tile size {tile}")
     grid = TileGrid(raster.width, raster.height, tile, overlap)
     writer = raster_io.RgbGeoTiffWriter(
-        output_path, raster.width, raster.height, raster.dataset.GetGeoTransform(can_return_null=True),
-        raster.dataset.GetProjection(), overwrite=options.overwrite,
+        output_path, raster.width, raster.height, raster_io.Georeferencing.of(raster.dataset),
+        overwrite=options.overwrite,
         block_height=raster_io.output_block_height(tile - overlap),
         compress_threads=compress_threads(backend.device))
     try:

@@ -18,6 +18,7 @@ import numpy as np
 from osgeo import gdal
 
 from .errors import InputError, OutputError, one_line
+from .names import dataset_label, is_dataset_name
 
 STATS_SAMPLE_SIZE = 1024  # longest side of the decimated read used for scene statistics
 # Pixels wait in memory until their output block is complete; the rows that wait are those
@@ -58,11 +59,16 @@ def gdal_exceptions():
 class SarRaster:
     """An opened input raster and what we know about it. Keep it alive while reading bands."""
 
-    path: Path
+    name: str  # the GDAL dataset name it was opened from (a path, /vsizip/..., GPKG:...)
     dataset: gdal.Dataset
     bands: dict[str, int]  # band role -> 1-based band number
     nodata: dict[str, Optional[float]]
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """How messages name it."""
+        return dataset_label(self.name)
 
     @property
     def width(self) -> int:
@@ -81,7 +87,7 @@ class SarRaster:
         decimated when buffer sizes are given."""
         band = self.dataset.GetRasterBand(self.bands[role])
         cols = self.width - x0 if cols is None else cols
-        failure = (f"{self.path.name}: band {self.bands[role]} ({role}) cannot be read at rows {y0}-{y0 + rows}, "
+        failure = (f"{self.label}: band {self.bands[role]} ({role}) cannot be read at rows {y0}-{y0 + rows}, "
                    f"columns {x0}-{x0 + cols}; the file may be damaged or incomplete")
         try:
             values = band.ReadAsArray(x0, y0, cols, rows, buf_xsize=xsize, buf_ysize=ysize)
@@ -113,23 +119,25 @@ def _numpy_dtype(gdal_type: int) -> np.dtype:
     return np.dtype(gdal_array.GDALTypeCodeToNumericTypeCode(gdal_type))
 
 
-def open_raster(path: str | os.PathLike) -> gdal.Dataset:
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"input not found: {path}")
+def open_raster(name: str | os.PathLike) -> gdal.Dataset:
+    """Open a file or any other GDAL dataset name (names.is_dataset_name) for reading."""
+    name = os.fspath(name)
+    plain_file = not is_dataset_name(name)
+    if plain_file and not Path(name).exists():
+        raise InputError(f"input not found: {name}")
     try:
         with gdal_exceptions():
-            ds = gdal.Open(str(path), gdal.GA_ReadOnly)
+            ds = gdal.Open(name, gdal.GA_ReadOnly)
             if ds is not None and ds.RasterCount and is_striped(ds):
-                ds = _open_direct(path)
+                ds = _open_direct(name)
     except RuntimeError as exc:
-        raise InputError(f"{path} is not a raster GDAL can read: {one_line(exc)}") from exc
+        raise InputError(f"{name} is not a raster GDAL can read: {one_line(exc)}") from exc
     if ds is None:
-        raise InputError(f"{path} is not a raster GDAL can read")
+        raise InputError(f"{name} is not a raster GDAL can read")
     if ds.RasterCount == 0:
         subs = [v for k, v in (ds.GetMetadata("SUBDATASETS") or {}).items() if k.endswith("_NAME")]
         hint = f" (it holds {len(subs)} sub-datasets: open one of them, e.g. {subs[0]})" if subs else ""
-        raise InputError(f"{path} has no raster bands{hint}")
+        raise InputError(f"{name} has no raster bands{hint}")
     return ds
 
 
@@ -138,14 +146,14 @@ def is_striped(ds: gdal.Dataset) -> bool:
     return ds.GetRasterBand(1).GetBlockSize()[0] >= ds.RasterXSize
 
 
-def _open_direct(path: Path) -> gdal.Dataset:
+def _open_direct(name: str) -> gdal.Dataset:
     """Open a striped file so that uncompressed strips (Sentinel-1 GRD, SNAP exports) are read
     window by window straight from the file, not whole strips through GDAL's block cache, which
     are as wide as the raster. Not for tiled files: there it made the scene statistics' decimated
     read 25x slower. The option is thread-local and read at open: QGIS's own reads are untouched."""
     gdal.SetThreadLocalConfigOption("GTIFF_DIRECT_IO", "YES")
     try:
-        return gdal.Open(str(path), gdal.GA_ReadOnly)
+        return gdal.Open(name, gdal.GA_ReadOnly)
     finally:
         gdal.SetThreadLocalConfigOption("GTIFF_DIRECT_IO", None)
 
@@ -198,24 +206,65 @@ def _is_grey_picture(ds: gdal.Dataset, size: int = 256) -> bool:
     return max(np.abs(r - g).max(), np.abs(r - b).max()) <= 2
 
 
-def open_sar(path: str | os.PathLike, bands: Optional[dict[str, int]] = None) -> SarRaster:
-    ds = open_raster(path)
-    path = Path(path)
+@dataclass(frozen=True)
+class Georeferencing:
+    """Where the input's pixels lie, to be given to the output, which has the same pixel grid.
+
+    Map-projected products (SNAP, GEE exports) have a geotransform and a CRS; Sentinel-1 GRD
+    products in radar geometry (the measurement TIFFs, the SAFE through GDAL) have ground control
+    points instead, which GIS software warps by on the fly: the output then lines up the same way.
+    """
+    geotransform: Optional[tuple[float, ...]] = None
+    projection: str = ""
+    gcps: tuple = ()
+    gcp_projection: str = ""
+    rpc: Optional[dict] = None
+
+    @classmethod
+    def of(cls, ds: gdal.Dataset) -> "Georeferencing":
+        geotransform = ds.GetGeoTransform(can_return_null=True)
+        if geotransform is not None:  # a GeoTIFF holds a geotransform or GCPs, not both
+            return cls(tuple(geotransform), ds.GetProjection() or "", rpc=ds.GetMetadata("RPC") or None)
+        return cls(None, ds.GetProjection() or "", tuple(ds.GetGCPs() or ()), ds.GetGCPProjection() or "",
+                   ds.GetMetadata("RPC") or None)
+
+    @property
+    def located(self) -> bool:
+        """Whether GIS software can tell where the pixels lie on Earth."""
+        return bool(self.projection and self.geotransform) or bool(self.gcps and self.gcp_projection) \
+            or bool(self.rpc)
+
+    def apply(self, ds: gdal.Dataset) -> None:
+        if self.geotransform is not None:
+            ds.SetGeoTransform(self.geotransform)
+        if self.projection:
+            ds.SetProjection(self.projection)
+        if self.gcps:
+            ds.SetGCPs(list(self.gcps), self.gcp_projection)
+        if self.rpc:
+            ds.SetMetadata(dict(self.rpc), "RPC")
+
+
+def open_sar(name: str | os.PathLike, bands: Optional[dict[str, int]] = None) -> SarRaster:
+    """Open a SAR input (a file or another GDAL dataset name) with its band roles."""
+    name = os.fspath(name)
+    ds = open_raster(name)
+    label = dataset_label(name)
     roles = dict(bands) if bands else _guess_band_roles(ds)
     for role, number in roles.items():
         if role not in ("VV", "VH"):
             raise InputError(f"unknown band role {role!r}: use VV and/or VH")
         if not 1 <= int(number) <= ds.RasterCount:
-            raise InputError(f"{path}: band {number} for {role} does not exist (the raster has {ds.RasterCount} band(s))")
+            raise InputError(f"{name}: band {number} for {role} does not exist (the raster has {ds.RasterCount} band(s))")
     warnings = []
-    if not ds.GetProjection():
-        warnings.append(f"{path.name} has no coordinate reference system: the output copies its pixel grid "
+    if not Georeferencing.of(ds).located:
+        warnings.append(f"{label} has no coordinate reference system: the output copies its pixel grid "
                         "but GIS software will not know where it lies")
     nodata = {}
     for role, number in roles.items():
         nd = ds.GetRasterBand(int(number)).GetNoDataValue()
         nodata[role] = None if nd is None else float(nd)
-    return SarRaster(path=path, dataset=ds, bands={r: int(n) for r, n in roles.items()},
+    return SarRaster(name=name, dataset=ds, bands={r: int(n) for r, n in roles.items()},
                      nodata=nodata, warnings=warnings)
 
 
@@ -353,7 +402,7 @@ class RgbGeoTiffWriter:
     """
 
     def __init__(self, path: str | os.PathLike, width: int, height: int,
-                 geotransform, projection: str, overwrite: bool = False,
+                 georeferencing: Georeferencing, overwrite: bool = False,
                  block_height: int = OUTPUT_BLOCK_HEIGHT, compress_threads: Optional[str] = None):
         self.path = Path(path).absolute()
         folder = self.path.parent
@@ -377,10 +426,7 @@ class RgbGeoTiffWriter:
         gdal.SetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", "YES")
         try:
             self.ds = gdal.GetDriverByName("GTiff").Create(str(self.tmp), width, height, 3, gdal.GDT_Byte, options)
-            if geotransform is not None:
-                self.ds.SetGeoTransform(geotransform)
-            if projection:
-                self.ds.SetProjection(projection)
+            georeferencing.apply(self.ds)
             for i, ci in enumerate((gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand), start=1):
                 self.ds.GetRasterBand(i).SetColorInterpretation(ci)
             self.ds.CreateMaskBand(gdal.GMF_PER_DATASET)

@@ -300,13 +300,17 @@ def _check_bands_can_be_detected(path: str) -> None:
 
 
 def raster_file_path(layer: QgsRasterLayer) -> Optional[str]:
-    """The GDAL dataset name behind a raster layer, or None when it is not a GDAL file layer."""
+    """The GDAL dataset name behind a raster layer (a file, /vsizip/..., GPKG:...), or None when
+    it is not a GDAL layer. QGIS's open options ("|option:...") are left out."""
     if layer.providerType() != "gdal":
         return None
+    source = layer.source().split("|")[0]
     parts = QgsProviderRegistry.instance().decodeUri("gdal", layer.source())
-    path = parts.get("path") or layer.source()
-    if parts.get("layerName"):  # e.g. a GeoPackage raster table: GDAL needs the full source
-        return layer.source()
+    path = parts.get("path") or source
+    if parts.get("vsiPrefix"):  # a file inside an archive: /vsizip/ + the archive + the member
+        return f"{parts['vsiPrefix']}{path}{parts.get('vsiSuffix') or ''}"
+    if parts.get("layerName"):  # e.g. a GeoPackage raster table: GDAL needs the full name
+        return source
     return path
 
 

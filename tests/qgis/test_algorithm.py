@@ -143,6 +143,31 @@ def test_run_and_load_names_the_layer_and_shows_rgb(provider, processing_module,
     assert Path(loaded[0].source()) == out
 
 
+@pytest.mark.parametrize("kind", ["zip-member", "geopackage-table"])
+def test_layers_from_a_zip_or_a_geopackage_are_colorized_like_the_file(provider, processing_module, qgis_new_project,
+                                                                      tiny_model, scene, tmp_path, kind):
+    """QGIS names such layers /vsizip//...zip/member.tif and GPKG:file.gpkg:table; both reach GDAL whole."""
+    import zipfile
+
+    source = scene(RHONE)
+    if kind == "zip-member":
+        with zipfile.ZipFile(tmp_path / "s1.zip", "w") as z:
+            z.write(source, f"s1/{RHONE}")
+        name = f"/vsizip/{tmp_path / 's1.zip'}/s1/{RHONE}"
+    else:
+        gdal.Translate(str(tmp_path / "s1.gpkg"), str(source), format="GPKG", creationOptions=["RASTER_TABLE=rhone"])
+        name = f"GPKG:{tmp_path / 's1.gpkg'}:rhone"
+    layer = QgsRasterLayer(name, "packed", "gdal")
+    assert layer.isValid()
+    assert colorize_algorithm.raster_file_path(layer) == name
+    QgsProject.instance().addMapLayer(layer)
+    for label, value in (("packed", layer), ("file", str(source))):
+        processing_module.run(ALG, {"INPUT": value, "MODEL": str(tiny_model), "OUTPUT": str(tmp_path / f"{label}.tif")})
+    packed, from_file = gdal.Open(str(tmp_path / "packed.tif")), gdal.Open(str(tmp_path / "file.tif"))
+    assert np.array_equal(packed.ReadAsArray(), from_file.ReadAsArray())
+    assert packed.GetGeoTransform() == from_file.GetGeoTransform()
+
+
 def test_cancel_stops_and_leaves_nothing_behind(provider, processing_module, tiny_model, scene, tmp_path):
     out_dir = tmp_path / "out"
     out_dir.mkdir()

@@ -4,7 +4,7 @@ import pytest
 from osgeo import gdal
 
 from sar_colorizer.core import raster_io
-from sar_colorizer.core.raster_io import OUTPUT_BLOCK_HEIGHT, OUTPUT_BLOCK_WIDTH, RgbGeoTiffWriter
+from sar_colorizer.core.raster_io import OUTPUT_BLOCK_HEIGHT, OUTPUT_BLOCK_WIDTH, Georeferencing, RgbGeoTiffWriter
 
 W, H = 700, 450  # not multiples of the block size: partial blocks on the right and bottom edges
 GT = (300000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
@@ -31,7 +31,7 @@ def _windows():
 def test_windows_make_the_image_blocks_and_mask(tmp_path):
     rgb, valid = _image()
     out = tmp_path / "out.tif"
-    w = RgbGeoTiffWriter(out, W, H, GT, "")
+    w = RgbGeoTiffWriter(out, W, H, Georeferencing(GT, ""))
     for r0, r1, c0, c1 in _windows():
         w.write_window(rgb[:, r0:r1, c0:c1], valid[r0:r1, c0:c1], c0, r0)
     assert all(level.complete for level in w._levels)  # every block was complete and went to GDAL
@@ -48,7 +48,7 @@ def test_windows_make_the_image_blocks_and_mask(tmp_path):
 def test_blocks_wait_until_complete_and_only_then_reach_gdal(tmp_path, monkeypatch):
     rgb, valid = _image(1)
     written = []
-    w = RgbGeoTiffWriter(tmp_path / "out.tif", W, H, GT, "")
+    w = RgbGeoTiffWriter(tmp_path / "out.tif", W, H, Georeferencing(GT, ""))
     real = w._write_block
 
     def spy(level, planes, left, top):
@@ -73,7 +73,7 @@ def test_blocks_wait_until_complete_and_only_then_reach_gdal(tmp_path, monkeypat
 def test_incomplete_image_is_not_committed(tmp_path):
     rgb, valid = _image()
     out = tmp_path / "out.tif"
-    w = RgbGeoTiffWriter(out, W, H, GT, "")
+    w = RgbGeoTiffWriter(out, W, H, Georeferencing(GT, ""))
     w.write_window(rgb[:, :200], valid[:200], 0, 0)
     with pytest.raises(RuntimeError, match=f"writer got {200 * W} of {W * H} pixels"):
         w.commit()
@@ -87,7 +87,7 @@ def test_block_height_follows_the_tile_stride_so_no_rows_wait(tmp_path):
     assert raster_io.output_block_height(32) == OUTPUT_BLOCK_HEIGHT  # blocks that small compress badly
     rgb, valid = _image(2)
     out = tmp_path / "out.tif"
-    w = RgbGeoTiffWriter(out, W, H, GT, "", block_height=192)
+    w = RgbGeoTiffWriter(out, W, H, Georeferencing(GT, ""), block_height=192)
     for r0, r1, c0, c1 in _windows():  # bands end at rows 192, 384, 450
         w.write_window(rgb[:, r0:r1, c0:c1], valid[r0:r1, c0:c1], c0, r0)
         if c1 == W:
@@ -100,7 +100,7 @@ def test_block_height_follows_the_tile_stride_so_no_rows_wait(tmp_path):
 
 def test_block_height_must_suit_geotiff(tmp_path):
     with pytest.raises(ValueError, match="a GeoTIFF block height must be a positive multiple of 16, not 100"):
-        RgbGeoTiffWriter(tmp_path / "out.tif", W, H, GT, "", block_height=100)
+        RgbGeoTiffWriter(tmp_path / "out.tif", W, H, Georeferencing(GT, ""), block_height=100)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -131,7 +131,7 @@ def test_halve_averages_valid_pixels_and_handles_odd_edges():
 def test_overviews_are_made_while_writing_and_equal_masked_2x2_means(tmp_path):
     rgb, valid = _image(3)
     out = tmp_path / "out.tif"
-    w = RgbGeoTiffWriter(out, W, H, GT, "", block_height=192)
+    w = RgbGeoTiffWriter(out, W, H, Georeferencing(GT, ""), block_height=192)
     for r0, r1, c0, c1 in _windows():
         w.write_window(rgb[:, r0:r1, c0:c1], valid[r0:r1, c0:c1], c0, r0)
     w.commit()
@@ -154,7 +154,7 @@ def test_overviews_agree_with_gdal_average_on_a_smooth_image(tmp_path):
     valid[100:180, 300:420] = False
     rgb[:, ~valid] = 0
     ours = tmp_path / "ours.tif"
-    w = RgbGeoTiffWriter(ours, W, H, GT, "")
+    w = RgbGeoTiffWriter(ours, W, H, Georeferencing(GT, ""))
     w.write_window(rgb, valid, 0, 0)
     w.commit()
     gdal.Translate(str(tmp_path / "gdal.tif"), str(ours))  # same pixels and mask, no overviews
@@ -175,7 +175,7 @@ def test_mask_is_internal_whatever_the_process_wide_gdal_setting(tmp_path):
     gdal.SetConfigOption("GDAL_TIFF_INTERNAL_MASK", "NO")
     try:
         out = tmp_path / "out.tif"
-        w = RgbGeoTiffWriter(out, W, H, GT, "")
+        w = RgbGeoTiffWriter(out, W, H, Georeferencing(GT, ""))
         w.write_window(rgb, valid, 0, 0)
         w.commit()
         assert gdal.GetConfigOption("GDAL_TIFF_INTERNAL_MASK") == "NO"

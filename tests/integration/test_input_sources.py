@@ -1,0 +1,137 @@
+"""Inputs that are not plain GeoTIFF files with a geotransform, on a real scene: a member of a zip
+file, a GeoPackage raster table (both as QGIS layers hand them over), and a Sentinel-1 GRD-like
+raster georeferenced by ground control points instead of a geotransform."""
+import zipfile
+
+import numpy as np
+import pytest
+from osgeo import gdal, osr
+
+from sar_colorizer.core.cli import main
+from sar_colorizer.core.options import ColorizeOptions
+from sar_colorizer.core.pipeline import colorize
+
+RHONE = "rhone-delta_vv_db_utm31n.tif"
+
+
+@pytest.fixture
+def rhone(shared_data):
+    return shared_data / "scenes" / RHONE
+
+
+def pixels(path):
+    ds = gdal.Open(str(path))  # kept alive while its bands are read (GDAL 3.6)
+    return ds.ReadAsArray(), ds.GetRasterBand(1).GetMaskBand().ReadAsArray()
+
+
+def zipped(scene, tmp_path) -> str:
+    archive = tmp_path / "S1_scene.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(scene, f"S1_scene/{scene.name}")
+    return f"/vsizip/{archive}/S1_scene/{scene.name}"  # absolute: /vsizip//tmp/...
+
+
+def geopackage(scene, tmp_path) -> str:
+    gpkg = tmp_path / "scenes.gpkg"
+    gdal.Translate(str(gpkg), str(scene), format="GPKG", creationOptions=["RASTER_TABLE=rhone"])
+    return f"GPKG:{gpkg}:rhone"
+
+
+def with_gcps(scene, out, grid: int = 5):
+    """The scene re-georeferenced as Sentinel-1 GRD products are: a grid of ground control points in
+    longitude/latitude (EPSG:4326) and no geotransform. Returns the GCPs."""
+    src = gdal.Open(str(scene))
+    gt = src.GetGeoTransform()
+    utm, wgs84 = osr.SpatialReference(), osr.SpatialReference()
+    utm.ImportFromWkt(src.GetProjection())
+    wgs84.ImportFromEPSG(4326)
+    for srs in (utm, wgs84):
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    to_wgs84 = osr.CoordinateTransformation(utm, wgs84)
+    gcps = []
+    for j in range(grid):
+        for i in range(grid):
+            pixel, line = i * src.RasterXSize / (grid - 1), j * src.RasterYSize / (grid - 1)
+            lon, lat, _ = to_wgs84.TransformPoint(gt[0] + pixel * gt[1], gt[3] + line * gt[5])
+            gcps.append(gdal.GCP(lon, lat, 0.0, pixel, line))
+    gdal.Translate(str(out), src, GCPs=gcps, outputSRS="EPSG:4326")
+    return gcps
+
+
+@pytest.mark.parametrize("make_name", [zipped, geopackage], ids=["zip-member", "geopackage-table"])
+def test_gdal_dataset_names_give_the_same_output_as_the_file(rhone, make_name, model_file, tmp_path):
+    name = make_name(rhone, tmp_path)
+    options = ColorizeOptions(model_path=model_file, backend="torch")
+    colorize(rhone, tmp_path / "from_file.tif", options)
+    result = colorize(name, tmp_path / "from_name.tif", options)
+    assert result.warnings == []
+    (rgb, mask), (rgb_file, mask_file) = pixels(tmp_path / "from_name.tif"), pixels(tmp_path / "from_file.tif")
+    assert np.array_equal(rgb, rgb_file) and np.array_equal(mask, mask_file)
+    assert rgb.std() > 1  # a real prediction, not a blank image
+    out, src = gdal.Open(str(tmp_path / "from_name.tif")), gdal.Open(str(rhone))
+    assert out.GetGeoTransform() == pytest.approx(src.GetGeoTransform())
+    assert out.GetSpatialRef().IsSame(src.GetSpatialRef())
+
+
+def test_cli_batch_names_outputs_after_the_dataset_and_refuses_two_inputs_for_one_output(
+        rhone, model_file, tmp_path, capsys):
+    names = [zipped(rhone, tmp_path), geopackage(rhone, tmp_path)]
+    out_dir = tmp_path / "out"
+    rc = main(names + ["--out-dir", str(out_dir), "--model", str(model_file), "--backend", "torch", "-q"])
+    assert rc == 0, capsys.readouterr().err
+    assert sorted(p.name for p in out_dir.iterdir()) == ["rhone-delta_vv_db_utm31n_rgb.tif", "scenes_rhone_rgb.tif"]
+
+    # the zip member and the file have the same name: with --overwrite one output would replace the other
+    with pytest.raises(SystemExit) as exit_:
+        main([names[0], str(rhone), "--out-dir", str(tmp_path / "again"), "--model", str(model_file), "--overwrite"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f"error: {names[0]} and {rhone} would both be written to {tmp_path / 'again' / 'rhone-delta_vv_db_utm31n_rgb.tif'}: "
+        "colorize them into different folders")
+    assert not (tmp_path / "again").exists()
+
+
+def test_missing_member_of_a_zip_is_one_clear_message(rhone, model_file, tmp_path, capsys):
+    name = zipped(rhone, tmp_path).replace(RHONE, "missing.tif")
+    rc = main([name, str(tmp_path / "o.tif"), "--model", str(model_file), "-q"])
+    assert rc == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"sar-colorize: error: {name} is not a raster GDAL can read: ") and "\n" not in err
+    assert not (tmp_path / "o.tif").exists()
+
+
+def test_gcp_georeferenced_input_gives_an_output_with_the_same_gcps(rhone, model_file, tmp_path):
+    grd = tmp_path / "grd_like_vv.tif"
+    gcps = with_gcps(rhone, grd)
+    options = ColorizeOptions(model_path=model_file, backend="torch")
+    result = colorize(grd, tmp_path / "rgb.tif", options)
+    assert result.warnings == []  # GCPs tell GIS software where it lies: no "no CRS" warning
+
+    out = gdal.Open(str(tmp_path / "rgb.tif"))
+    assert out.GetGeoTransform(can_return_null=True) is None
+    assert [(g.GCPPixel, g.GCPLine, g.GCPX, g.GCPY) for g in out.GetGCPs()] == \
+        [(g.GCPPixel, g.GCPLine, g.GCPX, g.GCPY) for g in gcps]
+    assert out.GetGCPSpatialRef().GetAuthorityCode(None) == "4326"
+    # the same pixels as from the map-projected file: only the georeferencing differs
+    colorize(rhone, tmp_path / "rgb_map.tif", options)
+    assert np.array_equal(pixels(tmp_path / "rgb.tif")[0], pixels(tmp_path / "rgb_map.tif")[0])
+
+    # warped as a GIS draws it, the output covers exactly the input's grid
+    warped_in = gdal.Warp("", str(grd), format="MEM", dstSRS="EPSG:4326", tps=True)
+    warped_out = gdal.Warp("", str(tmp_path / "rgb.tif"), format="MEM", dstSRS="EPSG:4326", tps=True)
+    assert warped_out.GetGeoTransform() == pytest.approx(warped_in.GetGeoTransform(), abs=1e-12)
+    assert (warped_out.RasterXSize, warped_out.RasterYSize) == (warped_in.RasterXSize, warped_in.RasterYSize)
+
+
+def test_input_without_any_georeferencing_still_warns(rhone, model_file, tmp_path):
+    plain = tmp_path / "plain_vv.tif"
+    src = gdal.Open(str(rhone))
+    ds = gdal.GetDriverByName("GTiff").Create(str(plain), src.RasterXSize, src.RasterYSize, 1, gdal.GDT_Float32)
+    ds.GetRasterBand(1).WriteArray(src.ReadAsArray())
+    ds.GetRasterBand(1).SetNoDataValue(-99)
+    ds = None
+    result = colorize(plain, tmp_path / "rgb.tif", ColorizeOptions(model_path=model_file, backend="torch"))
+    assert result.warnings == ["plain_vv.tif has no coordinate reference system: the output copies its pixel grid "
+                               "but GIS software will not know where it lies"]
+    out = gdal.Open(str(tmp_path / "rgb.tif"))
+    assert out.GetGeoTransform(can_return_null=True) is None and out.GetGCPCount() == 0
