@@ -31,7 +31,7 @@ def parse_bands(text: str) -> dict[str, int]:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="sar-colorize",
-        description="Colorize Sentinel-1 SAR backscatter (VV, optionally VH; dB, linear or 8/16-bit) "
+        description="Colorize Sentinel-1 SAR backscatter (VV, optionally VH; dB, linear, GRD amplitudes or 8/16-bit) "
                     "into a Sentinel-2-like true-colour RGB GeoTIFF aligned with the input.",
         epilog="examples:\n  sar-colorize scene_vv.tif scene_rgb.tif\n"
                "  sar-colorize a.tif b.tif c.tif --out-dir colorized/\n"
@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", type=Path, help="batch mode: write INPUT_NAME_rgb.tif for each input here")
     p.add_argument("--model", type=Path, help="model file (.safetensors or .onnx); default: the bundled model")
     p.add_argument("--bands", type=parse_bands, help="which input band is VV / VH, e.g. VV=1,VH=2 (default: detect)")
-    p.add_argument("--units", choices=UNITS, default="auto", help="input scaling (default: detect)")
+    p.add_argument("--units", choices=UNITS, default="auto", help="input scaling (default: detect: dB, linear power, amplitude for ESA GRD files, "
+                        "dn for other integers)")
     p.add_argument("--tile-size", type=int, help="tile size in pixels (default: the model's)")
     p.add_argument("--overlap", type=int, help="tile overlap in pixels (default: the model's)")
     p.add_argument("--backend", choices=BACKENDS, default="auto")

@@ -63,14 +63,14 @@ def scene_statistics(raster: raster_io.SarRaster, meta: ModelMetadata, units: st
     stats, band_units = {}, {}
     for role in raster.bands:
         sample = raster_io.read_scene_sample(raster, role)
-        u = units if units != "auto" else sar.detect_units(sample, raster.dtype(role))
+        u = units if units != "auto" else (raster.units_hint or sar.detect_units(sample, raster.dtype(role)))
         band_units[role] = u
         if not np.isfinite(sample).any():
             raise InputError(f"{raster.label}: band {raster.bands[role]} ({role}) is all nodata")
-        if u == "linear" and np.nanmin(sample) < 0:
+        if u in ("linear", "amplitude") and np.nanmin(sample) < 0:
             raise InputError(
-                f"{raster.label}: band {role} has negative values, so it cannot be linear power; "
-                "it is probably in dB (use units dB)")
+                f"{raster.label}: band {role} has negative values, so it cannot be {u}"
+                f"{' power' if u == 'linear' else 's'}; it is probably in dB (use units dB)")
         stats[role] = sar.band_statistics(sar.to_model_units(sample, u), meta.inputs.normalisation,
                                           name=f"{raster.label} {role}")
     return band_units, stats

@@ -37,6 +37,8 @@ FLUSH_BYTES = 4 << 20  # complete blocks handed to GDAL (all levels) between two
 OVERVIEW_BLOCK = 64  # overview blocks (square in GDAL): small, so few rows wait in each level
 _POL_RE = {pol: re.compile(rf"(?<![A-Z]){pol}(?![A-Z])") for pol in ("VV", "VH")}
 _FILENAME_VH = re.compile(r"(^|[_\-.])vh([_\-.]|$)", re.IGNORECASE)
+# ESA's GRD measurement TIFFs say "Sentinel-1A IW GRD HR L1" in their image description
+_GRD_DESCRIPTION = re.compile(r"Sentinel-1.*\bGRD", re.IGNORECASE)
 
 
 @contextmanager
@@ -64,6 +66,7 @@ class SarRaster:
     bands: dict[str, int]  # band role -> 1-based band number
     nodata: dict[str, Optional[float]]
     warnings: list[str] = field(default_factory=list)
+    units_hint: Optional[str] = None  # what the file says its numbers are ("amplitude": ESA GRD)
 
     @property
     def label(self) -> str:
@@ -245,6 +248,14 @@ class Georeferencing:
             ds.SetMetadata(dict(self.rpc), "RPC")
 
 
+def is_sentinel1_grd(ds: gdal.Dataset) -> bool:
+    """An ESA Sentinel-1 GRD product as delivered: its measurement TIFF, or the SAFE through GDAL.
+    Its numbers are uncalibrated amplitudes (sigma0 = DN^2 / A^2), 0 on the no-data border."""
+    if ds.GetDriver().ShortName == "SAFE":
+        return (ds.GetMetadataItem("PRODUCT_TYPE") or "").upper() == "GRD"
+    return bool(_GRD_DESCRIPTION.search(ds.GetMetadataItem("TIFFTAG_IMAGEDESCRIPTION") or ""))
+
+
 def open_sar(name: str | os.PathLike, bands: Optional[dict[str, int]] = None) -> SarRaster:
     """Open a SAR input (a file or another GDAL dataset name) with its band roles."""
     name = os.fspath(name)
@@ -256,16 +267,23 @@ def open_sar(name: str | os.PathLike, bands: Optional[dict[str, int]] = None) ->
             raise InputError(f"unknown band role {role!r}: use VV and/or VH")
         if not 1 <= int(number) <= ds.RasterCount:
             raise InputError(f"{name}: band {number} for {role} does not exist (the raster has {ds.RasterCount} band(s))")
+        if gdal.DataTypeIsComplex(ds.GetRasterBand(int(number)).DataType):
+            raise InputError(
+                f"{label}: band {number} ({role}) holds complex numbers (a single-look complex, SLC, product?); "
+                "colorizing needs backscatter intensity: use a GRD product, or calibrate and multilook the SLC "
+                "first (e.g. SNAP: Calibration, TOPS Deburst, Multilooking, Terrain Correction)")
     warnings = []
     if not Georeferencing.of(ds).located:
         warnings.append(f"{label} has no coordinate reference system: the output copies its pixel grid "
                         "but GIS software will not know where it lies")
+    grd = is_sentinel1_grd(ds) and all(
+        np.issubdtype(_numpy_dtype(ds.GetRasterBand(int(n)).DataType), np.integer) for n in roles.values())
     nodata = {}
     for role, number in roles.items():
         nd = ds.GetRasterBand(int(number)).GetNoDataValue()
-        nodata[role] = None if nd is None else float(nd)
+        nodata[role] = 0.0 if nd is None and grd else (None if nd is None else float(nd))
     return SarRaster(name=name, dataset=ds, bands={r: int(n) for r, n in roles.items()},
-                     nodata=nodata, warnings=warnings)
+                     nodata=nodata, warnings=warnings, units_hint="amplitude" if grd else None)
 
 
 def read_scene_sample(sar: SarRaster, role: str) -> np.ndarray:

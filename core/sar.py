@@ -14,8 +14,9 @@ import numpy as np
 from .errors import InputError
 from .modelfile import InputSpec, Normalisation
 
-UNITS = ("auto", "db", "linear", "dn")
+UNITS = ("auto", "db", "linear", "amplitude", "dn")
 LINEAR_FLOOR = 1e-5  # -50 dB: linear zeros (no signal) must not become -inf
+AMPLITUDE_FLOOR = LINEAR_FLOOR ** 0.5  # the same -50 dB for amplitudes
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,9 @@ class BandStats:
 def detect_units(values: np.ndarray, dtype: np.dtype) -> str:
     """Guess how a band's numbers are scaled, from a sample of its valid pixels.
 
-    - integers (Byte/UInt16/...): display-scaled digital numbers ("dn")
+    - integers (Byte/UInt16/...): display-scaled digital numbers ("dn"); ESA's GRD products,
+      whose integers are amplitudes ("amplitude"), are told by their metadata instead
+      (raster_io.is_sentinel1_grd)
     - floats with negative values, or a median below 0 dB territory: decibels ("db")
     - non-negative floats with a small median: linear sigma0/gamma0 power ("linear")
     """
@@ -49,10 +52,15 @@ def detect_units(values: np.ndarray, dtype: np.dtype) -> str:
 
 
 def to_model_units(values: np.ndarray, units: str) -> np.ndarray:
-    """dB stays dB, linear power becomes dB, display numbers stay as they are."""
+    """dB stays dB, linear power and amplitude become dB, display numbers stay as they are.
+
+    Amplitudes are uncalibrated (GRD: sigma0 = DN^2 / A^2), so their dB are off by -20 log10(A);
+    the scene's own normalisation (band_statistics) takes that offset away."""
     values = values.astype(np.float32, copy=False)
     if units == "linear":
         return (10.0 * np.log10(np.maximum(values, LINEAR_FLOOR))).astype(np.float32)
+    if units == "amplitude":
+        return (20.0 * np.log10(np.maximum(values, AMPLITUDE_FLOOR))).astype(np.float32)
     return values
 
 

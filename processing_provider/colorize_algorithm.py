@@ -323,13 +323,14 @@ def help_html(model_path: Optional[Path] = None) -> str:
         "<p>Turns Sentinel-1 SAR backscatter into a Sentinel-2-like true-colour RGB image with a "
         "U-Net that tolerates small SAR/optical misalignment. The colours are a learnt, plausible "
         "rendering for interpretation, not a measurement.</p>",
-        "<p><b>Input</b>: a Sentinel-1 GRD backscatter raster (calibrated, terrain-corrected, any "
-        "CRS), VV and optionally VH, in dB or linear power (detected automatically). Leave the band "
+        "<p><b>Input</b>: a Sentinel-1 GRD backscatter raster, VV and optionally VH: calibrated and "
+        "terrain-corrected in any CRS, in dB or linear power, or an ESA GRD product as delivered "
+        "(amplitudes, georeferenced by ground control points); the scaling is detected. Leave the band "
         "fields empty to detect VV/VH from the band names (else band 1 = VV, band 2 = VH); set only "
         "VV to use VV alone.</p>",
         describe_model(model_path),
         "<p><b>Output</b>: a GeoTIFF with 3 byte bands (R, G, B) and a nodata mask, with the same "
-        "size, extent and CRS as the input, added to the project as "
+        "size and georeferencing as the input (extent and CRS, or ground control points), added to the project as "
         "<i>&lt;input name&gt; (colorized)</i>; nodata stays transparent.</p>",
         "<p><b>Advanced</b>: tile size and overlap (0 = the model's own), backend (torch, or onnx "
         "with onnxruntime) and device (cuda needs a CUDA build of torch).</p>",

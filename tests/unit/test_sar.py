@@ -25,6 +25,12 @@ def test_linear_becomes_db_and_zero_is_floored():
     assert to_model_units(db, "db") is db or (to_model_units(db, "db") == db).all()
 
 
+def test_amplitude_becomes_db_and_zero_is_floored():
+    out = to_model_units(np.array([1, 10, 500, 0], np.uint16), "amplitude")
+    assert out.dtype == np.float32
+    assert out.tolist() == pytest.approx([0.0, 20.0, 20 * np.log10(500), -50.0])
+
+
 def test_band_statistics_ignore_nan_and_refuse_all_nodata():
     v = np.array([np.nan, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], np.float32)
     s = band_statistics(v, Normalisation(low=0, high=100))
