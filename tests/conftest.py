@@ -50,3 +50,32 @@ def model_factory(tmp_path):
         return make_model_file(tmp_path / name, **kwargs)
 
     return make
+
+
+def with_gcps(scene: Path, out: Path, grid: int = 5) -> list:
+    """A copy of a map-projected scene georeferenced as Sentinel-1 GRD products are: a grid of ground
+    control points in longitude/latitude (EPSG:4326), no geotransform. Returns the GCPs."""
+    from osgeo import gdal, osr
+
+    src = gdal.Open(str(scene))
+    gt = src.GetGeoTransform()
+    projected, wgs84 = osr.SpatialReference(), osr.SpatialReference()
+    projected.ImportFromWkt(src.GetProjection())
+    wgs84.ImportFromEPSG(4326)
+    for srs in (projected, wgs84):
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    to_wgs84 = osr.CoordinateTransformation(projected, wgs84)
+    gcps = []
+    for j in range(grid):
+        for i in range(grid):
+            pixel, line = i * src.RasterXSize / (grid - 1), j * src.RasterYSize / (grid - 1)
+            lon, lat, _ = to_wgs84.TransformPoint(gt[0] + pixel * gt[1], gt[3] + line * gt[5])
+            gcps.append(gdal.GCP(lon, lat, 0.0, pixel, line))
+    gdal.Translate(str(out), src, GCPs=gcps, outputSRS="EPSG:4326")
+    return gcps
+
+
+@pytest.fixture
+def gcp_copy():
+    """`gcp_copy(scene, out)`: see with_gcps."""
+    return with_gcps

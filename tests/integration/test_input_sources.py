@@ -5,7 +5,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from osgeo import gdal, osr
+from osgeo import gdal
 
 from sar_colorizer.core.cli import main
 from sar_colorizer.core.options import ColorizeOptions
@@ -35,27 +35,6 @@ def geopackage(scene, tmp_path) -> str:
     gpkg = tmp_path / "scenes.gpkg"
     gdal.Translate(str(gpkg), str(scene), format="GPKG", creationOptions=["RASTER_TABLE=rhone"])
     return f"GPKG:{gpkg}:rhone"
-
-
-def with_gcps(scene, out, grid: int = 5):
-    """The scene re-georeferenced as Sentinel-1 GRD products are: a grid of ground control points in
-    longitude/latitude (EPSG:4326) and no geotransform. Returns the GCPs."""
-    src = gdal.Open(str(scene))
-    gt = src.GetGeoTransform()
-    utm, wgs84 = osr.SpatialReference(), osr.SpatialReference()
-    utm.ImportFromWkt(src.GetProjection())
-    wgs84.ImportFromEPSG(4326)
-    for srs in (utm, wgs84):
-        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    to_wgs84 = osr.CoordinateTransformation(utm, wgs84)
-    gcps = []
-    for j in range(grid):
-        for i in range(grid):
-            pixel, line = i * src.RasterXSize / (grid - 1), j * src.RasterYSize / (grid - 1)
-            lon, lat, _ = to_wgs84.TransformPoint(gt[0] + pixel * gt[1], gt[3] + line * gt[5])
-            gcps.append(gdal.GCP(lon, lat, 0.0, pixel, line))
-    gdal.Translate(str(out), src, GCPs=gcps, outputSRS="EPSG:4326")
-    return gcps
 
 
 @pytest.mark.parametrize("make_name", [zipped, geopackage], ids=["zip-member", "geopackage-table"])
@@ -100,9 +79,9 @@ def test_missing_member_of_a_zip_is_one_clear_message(rhone, model_file, tmp_pat
     assert not (tmp_path / "o.tif").exists()
 
 
-def test_gcp_georeferenced_input_gives_an_output_with_the_same_gcps(rhone, model_file, tmp_path):
+def test_gcp_georeferenced_input_gives_an_output_with_the_same_gcps(rhone, model_file, gcp_copy, tmp_path):
     grd = tmp_path / "grd_like_vv.tif"
-    gcps = with_gcps(rhone, grd)
+    gcps = gcp_copy(rhone, grd)
     options = ColorizeOptions(model_path=model_file, backend="torch")
     result = colorize(grd, tmp_path / "rgb.tif", options)
     assert result.warnings == []  # GCPs tell GIS software where it lies: no "no CRS" warning

@@ -169,25 +169,11 @@ def test_layers_from_a_zip_or_a_geopackage_are_colorized_like_the_file(provider,
 
 
 def test_gcp_georeferenced_input_and_its_output_line_up_in_qgis(provider, processing_module, tiny_model, scene,
-                                                                tmp_path):
+                                                                gcp_copy, tmp_path):
     """A GRD product in radar geometry has ground control points, no geotransform: QGIS warps it by
     them, and the output, which carries the same points, lands on the same place."""
-    from osgeo import osr
-
-    src = gdal.Open(str(scene(RHONE)))
-    gt = src.GetGeoTransform()
-    utm, wgs84 = osr.SpatialReference(), osr.SpatialReference()
-    utm.ImportFromWkt(src.GetProjection())
-    wgs84.ImportFromEPSG(4326)
-    for srs in (utm, wgs84):
-        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    to_wgs84 = osr.CoordinateTransformation(utm, wgs84)
-    gcps = []
-    for pixel, line in ((0, 0), (268, 0), (0, 217), (268, 217), (134, 108)):
-        lon, lat, _ = to_wgs84.TransformPoint(gt[0] + pixel * gt[1], gt[3] + line * gt[5])
-        gcps.append(gdal.GCP(lon, lat, 0.0, pixel, line))
     grd = tmp_path / "grd_vv.tif"
-    gdal.Translate(str(grd), src, GCPs=gcps, outputSRS="EPSG:4326")
+    gcp_copy(scene(RHONE), grd)
     out = tmp_path / "grd_rgb.tif"
     processing_module.run(ALG, {"INPUT": str(grd), "MODEL": str(tiny_model), "OUTPUT": str(out)})
     layer_in, layer_out = QgsRasterLayer(str(grd), "in"), QgsRasterLayer(str(out), "out")
