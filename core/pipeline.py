@@ -86,7 +86,7 @@ def read_strip(raster: raster_io.SarRaster, y0: int, rows: int, meta: ModelMetad
     for role in raster.bands:
         raw = raster.read(role, y0, rows, x0=x0, cols=cols)
         valid &= raster.valid_mask(role, raw)
-        values[role] = sar.to_model_units(raw, band_units[role])
+        values[role] = sar.to_model_units(raster.physical(role, raw), band_units[role])
     if x0 + cols >= raster.width or (not raster.striped and gdal.GetCacheUsed() > INPUT_CACHE_BYTES):
         # A tiled file's blocks stay cached across the next few windows, which share them (one
         # read per block instead of one per window), up to a bound that does not grow with the

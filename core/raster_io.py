@@ -67,6 +67,8 @@ class SarRaster:
     nodata: dict[str, Optional[float]]
     warnings: list[str] = field(default_factory=list)
     units_hint: Optional[str] = None  # what the file says its numbers are ("amplitude": ESA GRD)
+    # role -> (scale, offset) of bands whose stored numbers are scaled (dB as Int16 x 0.01, say)
+    scaling: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -82,7 +84,20 @@ class SarRaster:
         return self.dataset.RasterYSize
 
     def dtype(self, role: str) -> np.dtype:
+        """The type of the band's values as `physical` gives them."""
+        if role in self.scaling:
+            return np.dtype(np.float32)
         return _numpy_dtype(self.dataset.GetRasterBand(self.bands[role]).DataType)
+
+    def physical(self, role: str, stored: np.ndarray) -> np.ndarray:
+        """Stored numbers -> the values they stand for (GDAL's band scale and offset)."""
+        if role not in self.scaling:
+            return stored
+        scale, offset = self.scaling[role]
+        values = stored.astype(np.float32)
+        values *= np.float32(scale)
+        values += np.float32(offset)
+        return values
 
     def read(self, role: str, y0: int, rows: int, xsize: Optional[int] = None,
              ysize: Optional[int] = None, x0: int = 0, cols: Optional[int] = None) -> np.ndarray:
@@ -278,12 +293,17 @@ def open_sar(name: str | os.PathLike, bands: Optional[dict[str, int]] = None) ->
                         "but GIS software will not know where it lies")
     grd = is_sentinel1_grd(ds) and all(
         np.issubdtype(_numpy_dtype(ds.GetRasterBand(int(n)).DataType), np.integer) for n in roles.values())
-    nodata = {}
+    nodata, scaling = {}, {}
     for role, number in roles.items():
-        nd = ds.GetRasterBand(int(number)).GetNoDataValue()
+        band = ds.GetRasterBand(int(number))
+        nd = band.GetNoDataValue()  # a stored number, compared before scaling
         nodata[role] = 0.0 if nd is None and grd else (None if nd is None else float(nd))
+        scale, offset = band.GetScale(), band.GetOffset()
+        if (scale not in (None, 1.0)) or (offset not in (None, 0.0)):
+            scaling[role] = (1.0 if scale is None else float(scale), 0.0 if offset is None else float(offset))
     return SarRaster(name=name, dataset=ds, bands={r: int(n) for r, n in roles.items()},
-                     nodata=nodata, warnings=warnings, units_hint="amplitude" if grd else None)
+                     nodata=nodata, warnings=warnings, units_hint="amplitude" if grd and not scaling else None,
+                     scaling=scaling)
 
 
 def read_scene_sample(sar: SarRaster, role: str) -> np.ndarray:
@@ -299,7 +319,7 @@ def read_scene_sample(sar: SarRaster, role: str) -> np.ndarray:
     else:
         values = sar.read(role, 0, sar.height)
     ok = sar.valid_mask(role, values)
-    out = values.astype(np.float32)
+    out = sar.physical(role, values).astype(np.float32, copy=False)
     out[~ok] = np.nan
     sar.release_cache()
     return out

@@ -160,3 +160,32 @@ def test_grd_amplitudes_are_colorized_like_the_calibrated_db_scene(shared_data, 
 
     colorize(grd, tmp_path / "as_dn.tif", ColorizeOptions(units="dn"))  # the numbers taken as display numbers
     assert np.abs(pixels(tmp_path / "as_dn.tif")[0].astype(int) - reference)[:, valid].mean() > 10
+
+
+def test_scaled_integers_are_read_as_the_values_they_stand_for(rhone, model_file, tmp_path):
+    """dB stored as Int16 hundredths with GDAL's band scale 0.01 (and its nodata a stored number)."""
+    src = gdal.Open(str(rhone))
+    db = src.ReadAsArray()
+    db[:20, :30] = -99  # the scene's nodata value
+    files = {}
+    for name, gdal_type, stored, nodata, scale in (("float", gdal.GDT_Float32, db, -99, None),
+                                                  ("packed", gdal.GDT_Int16, np.round(db * 100), -9900, 0.01)):
+        files[name] = tmp_path / f"vv_{name}.tif"
+        ds = gdal.GetDriverByName("GTiff").Create(str(files[name]), src.RasterXSize, src.RasterYSize, 1, gdal_type)
+        ds.SetGeoTransform(src.GetGeoTransform())
+        ds.SetProjection(src.GetProjection())
+        band = ds.GetRasterBand(1)
+        band.WriteArray(stored)
+        band.SetNoDataValue(nodata)
+        if scale:
+            band.SetScale(scale)
+            band.SetOffset(0.0)
+        ds = None
+    options = ColorizeOptions(model_path=model_file, backend="torch")
+    result = colorize(files["packed"], tmp_path / "from_packed.tif", options)
+    assert result.units == "VV:db"  # not display numbers
+    colorize(files["float"], tmp_path / "from_float.tif", options)
+    (rgb, mask), (reference, ref_mask) = pixels(tmp_path / "from_packed.tif"), pixels(tmp_path / "from_float.tif")
+    assert (mask[:20, :30] == 0).all() and int((mask == 0).sum()) == 20 * 30
+    assert np.array_equal(mask, ref_mask)
+    assert np.abs(rgb.astype(int) - reference).max() <= 1
