@@ -14,9 +14,9 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 from osgeo import gdal
 
-from . import raster_io, sar
+from . import names, raster_io, sar
 from .backends import Backend, load_backend
-from .errors import Cancelled, InputError, ModelFileError
+from .errors import Cancelled, InputError, ModelFileError, OutputError
 from .modelfile import DEFAULT_MODEL_PATH, ModelMetadata
 from .options import ColorizeOptions, ColorizeResult, batch_size_for
 from .prefetch import RunAhead
@@ -138,6 +138,9 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
     say = log or (lambda _msg: None)
     model_path = resolve_model_path(options.model_path)
     raster = raster_io.open_sar(input_path, options.bands)
+    if Path(output_path).exists() and not names.is_dataset_name(input_path) \
+            and os.path.samefile(output_path, input_path):
+        raise OutputError(f"the output would replace the input {raster.label}: choose another output name")
     for w in raster.warnings:
         say(f"warning: {w}")
     backend: Backend = load_backend(model_path, options.backend, options.device, options.threads)

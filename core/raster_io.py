@@ -448,6 +448,8 @@ class RgbGeoTiffWriter:
             raise OutputError(f"output exists: {self.path} (choose another name or allow overwriting)")
         if self.path.is_dir():
             raise OutputError(f"output is a folder: {self.path}")
+        if self.path.suffix.lower() not in (".tif", ".tiff"):  # a GeoTIFF named .png would mislead
+            raise OutputError(f"the output is a GeoTIFF: give it a name ending in .tif, not {self.path.name}")
         if not folder.is_dir():
             raise OutputError(f"output folder does not exist: {folder}")
         if not os.access(folder, os.W_OK | os.X_OK):

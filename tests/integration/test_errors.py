@@ -125,6 +125,19 @@ def test_output_exists_is_not_overwritten_unless_asked(tmp_path, model_file):
     assert gdal.Open(str(out)).RasterCount == 3
 
 
+def test_output_that_is_the_input_or_not_a_geotiff_name_is_refused(tmp_path, model_file):
+    inp = write_tif(tmp_path / "vv.tif", [sar_db()])
+    before = inp.read_bytes()
+    with pytest.raises(OutputError, match="^the output would replace the input vv.tif: choose another output name$"):
+        run(inp, tmp_path / "." / "vv.tif", model_file, overwrite=True)
+    assert inp.read_bytes() == before
+    with pytest.raises(OutputError, match="^the output is a GeoTIFF: give it a name ending in .tif, not o.png$"):
+        run(inp, tmp_path / "o.png", model_file)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vv.safetensors", "vv.tif"]
+    run(inp, tmp_path / "o.TIFF", model_file)
+    assert gdal.Open(str(tmp_path / "o.TIFF")).RasterCount == 3
+
+
 def test_output_folder_missing_or_unwritable(tmp_path, model_file):
     inp = write_tif(tmp_path / "vv.tif", [sar_db()])
     with pytest.raises(OutputError, match=f"^output folder does not exist: {tmp_path / 'no' / 'such'}$"):
