@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "into a Sentinel-2-like true-colour RGB GeoTIFF aligned with the input.",
         epilog="examples:\n  sar-colorize scene_vv.tif scene_rgb.tif\n"
                "  sar-colorize a.tif b.tif c.tif --out-dir colorized/\n"
-               "  sar-colorize dualpol.tif out.tif --bands VV=1,VH=2 --backend onnx",
+               "  sar-colorize dualpol.tif out.tif --bands VV=1,VH=2 --backend onnx\n"
+               "  sar-colorize S1A_..._VV.tif out.tif --vh S1A_..._VH.tif",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="INPUT OUTPUT, or with --out-dir: one or more inputs (files, or GDAL dataset "
@@ -43,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", type=Path, help="batch mode: write INPUT_NAME_rgb.tif for each input here")
     p.add_argument("--model", type=Path, help="model file (.safetensors or .onnx); default: the bundled model")
     p.add_argument("--bands", type=parse_bands, help="which input band is VV / VH, e.g. VV=1,VH=2 (default: detect)")
+    p.add_argument("--vh", metavar="VH_INPUT",
+                   help="VH from this file, VV from INPUT (polarisations kept in two files, as ASF's RTC "
+                        "products); both on one pixel grid. --bands then numbers the band in each file (default 1)")
     p.add_argument("--units", choices=UNITS, default="auto", help="input scaling (default: detect: dB, linear power, amplitude for ESA GRD files, "
                         "dn for other integers)")
     p.add_argument("--tile-size", type=int, help="tile size in pixels (default: the model's)")
@@ -62,6 +66,8 @@ def jobs_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         if len(args.paths) != 2:
             parser.error("give INPUT OUTPUT, or inputs with --out-dir DIR")
         return [(args.paths[0], Path(args.paths[1]))]
+    if args.vh is not None:
+        parser.error("--vh pairs one VH file with one input: give INPUT OUTPUT --vh VH_INPUT, without --out-dir")
     jobs = [(name, args.out_dir / f"{output_stem(name)}_rgb.tif") for name in args.paths]
     first_for: dict[Path, str] = {}
     for name, out in jobs:  # with --overwrite the second would replace the first's output
@@ -111,7 +117,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     failures = 0
     for src, dst in jobs:
         try:
-            result = _run_one(src, dst, options, quiet=args.quiet)
+            result = _run_one(src, dst, options, quiet=args.quiet, vh=args.vh)
         except SarColorizerError as exc:
             failures += 1
             print(f"sar-colorize: error: {one_line(exc)}", file=sys.stderr)
@@ -127,7 +133,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return EXIT_ERROR if failures else 0
 
 
-def _run_one(src: str, dst: Path, options: ColorizeOptions, quiet: bool):
+def _run_one(src: str, dst: Path, options: ColorizeOptions, quiet: bool, vh: Optional[str] = None):
     from tqdm import tqdm
 
     from .pipeline import colorize
@@ -144,7 +150,7 @@ def _run_one(src: str, dst: Path, options: ColorizeOptions, quiet: bool):
             if not quiet:
                 bar.write(message)
 
-        return colorize(src, dst, options, progress=progress, log=log)
+        return colorize(src, dst, options, progress=progress, log=log, vh_path=vh)
 
 
 if __name__ == "__main__":

@@ -126,21 +126,25 @@ def colorize(
     progress: Optional[Progress] = None,
     is_cancelled: Optional[IsCancelled] = None,
     log: Optional[Log] = None,
+    vh_path: Optional[os.PathLike | str] = None,
 ) -> ColorizeResult:
-    """Colorize one scene. Raises SarColorizerError subclasses with messages meant for users."""
+    """Colorize one scene (with `vh_path`: VV from input_path, VH from that file). Raises
+    SarColorizerError subclasses with messages meant for users."""
     with raster_io.gdal_exceptions():
-        return _colorize(input_path, output_path, options, progress, is_cancelled, log)
+        return _colorize(input_path, output_path, options, progress, is_cancelled, log, vh_path)
 
 
 def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optional[Progress],
-              is_cancelled: Optional[IsCancelled], log: Optional[Log]) -> ColorizeResult:
+              is_cancelled: Optional[IsCancelled], log: Optional[Log], vh_path=None) -> ColorizeResult:
     started = time.perf_counter()
     say = log or (lambda _msg: None)
     model_path = resolve_model_path(options.model_path)
-    raster = raster_io.open_sar(input_path, options.bands)
-    if Path(output_path).exists() and not names.is_dataset_name(input_path) \
-            and os.path.samefile(output_path, input_path):
-        raise OutputError(f"the output would replace the input {raster.label}: choose another output name")
+    raster = raster_io.open_sar(input_path, options.bands, vh=vh_path)
+    for source in (input_path, vh_path):
+        if source is not None and Path(output_path).exists() and not names.is_dataset_name(source) \
+                and os.path.samefile(output_path, source):
+            raise OutputError(f"the output would replace the input {names.dataset_label(source)}: "
+                              "choose another output name")
     for w in raster.warnings:
         say(f"warning: {w}")
     backend: Backend = load_backend(model_path, options.backend, options.device, options.threads)

@@ -13,9 +13,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
+from xml.sax.saxutils import escape as xml_escape
 
 import numpy as np
-from osgeo import gdal
+from osgeo import gdal, osr
 
 from .errors import InputError, OutputError, one_line
 from .names import dataset_label, is_dataset_name
@@ -271,12 +272,74 @@ def is_sentinel1_grd(ds: gdal.Dataset) -> bool:
     return bool(_GRD_DESCRIPTION.search(ds.GetMetadataItem("TIFFTAG_IMAGEDESCRIPTION") or ""))
 
 
-def open_sar(name: str | os.PathLike, bands: Optional[dict[str, int]] = None) -> SarRaster:
-    """Open a SAR input (a file or another GDAL dataset name) with its band roles."""
+def _same_place(a: Georeferencing, b: Georeferencing) -> bool:
+    if (a.geotransform is None) != (b.geotransform is None):
+        return False
+    if a.geotransform is not None and not np.allclose(a.geotransform, b.geotransform, rtol=1e-9, atol=1e-9):
+        return False
+    if [(g.GCPPixel, g.GCPLine, g.GCPX, g.GCPY) for g in a.gcps] != \
+            [(g.GCPPixel, g.GCPLine, g.GCPX, g.GCPY) for g in b.gcps]:
+        return False
+    for wkt_a, wkt_b in ((a.projection, b.projection), (a.gcp_projection, b.gcp_projection)):
+        if bool(wkt_a) != bool(wkt_b):
+            return False
+        if wkt_a and wkt_a != wkt_b:
+            srs_a, srs_b = osr.SpatialReference(), osr.SpatialReference()
+            srs_a.ImportFromWkt(wkt_a)
+            srs_b.ImportFromWkt(wkt_b)
+            if not srs_a.IsSame(srs_b):
+                return False
+    return True
+
+
+def stack_polarisations(vv: gdal.Dataset, vv_band: int, vh: gdal.Dataset, vh_band: int) -> gdal.Dataset:
+    """VV and VH kept in two files (ASF HyP3 RTC products, SNAP or GEE exports per polarisation) as
+    one two-band dataset, VV then VH: a VRT in memory that reads both files where they lie."""
+    for ds, number, role in ((vv, vv_band, "VV"), (vh, vh_band, "VH")):
+        if not 1 <= number <= ds.RasterCount:
+            raise InputError(f"{dataset_label(ds.GetDescription())}: band {number} for {role} does not exist "
+                             f"(the raster has {ds.RasterCount} band(s))")
+    vv_label, vh_label = dataset_label(vv.GetDescription()), dataset_label(vh.GetDescription())
+    if (vv.RasterXSize, vv.RasterYSize) != (vh.RasterXSize, vh.RasterYSize):
+        raise InputError(f"{vv_label} ({vv.RasterXSize} x {vv.RasterYSize} px) and {vh_label} ({vh.RasterXSize} x "
+                         f"{vh.RasterYSize} px) are not the same size: VV and VH must share one pixel grid")
+    place = Georeferencing.of(vv)
+    if not _same_place(place, Georeferencing.of(vh)):
+        raise InputError(f"{vv_label} and {vh_label} do not lie on the same pixel grid (georeferencing or CRS "
+                         "differ): VV and VH must share one; resample one onto the other first")
+    stacked = gdal.GetDriverByName("VRT").Create("", vv.RasterXSize, vv.RasterYSize, 0)
+    place.apply(stacked)
+    for ds, number in ((vv, vv_band), (vh, vh_band)):
+        band = ds.GetRasterBand(number)
+        stacked.AddBand(band.DataType)
+        out = stacked.GetRasterBand(stacked.RasterCount)
+        size = f'xOff="0" yOff="0" xSize="{ds.RasterXSize}" ySize="{ds.RasterYSize}"'
+        out.SetMetadataItem("source_0", (
+            f'<SimpleSource><SourceFilename relativeToVRT="0">{xml_escape(ds.GetDescription())}</SourceFilename>'
+            f'<SourceBand>{number}</SourceBand><SrcRect {size}/><DstRect {size}/></SimpleSource>'), "new_vrt_sources")
+        if band.GetNoDataValue() is not None:
+            out.SetNoDataValue(band.GetNoDataValue())
+        if band.GetScale() not in (None, 1.0) or band.GetOffset() not in (None, 0.0):
+            out.SetScale(1.0 if band.GetScale() is None else band.GetScale())
+            out.SetOffset(0.0 if band.GetOffset() is None else band.GetOffset())
+    return stacked
+
+
+def open_sar(name: str | os.PathLike, bands: Optional[dict[str, int]] = None,
+             vh: Optional[str | os.PathLike] = None) -> SarRaster:
+    """Open a SAR input (a file or another GDAL dataset name) with its band roles; with `vh`, VV
+    from `name` and VH from that other file, `bands` then numbering the band within each (default 1)."""
     name = os.fspath(name)
     ds = open_raster(name)
     label = dataset_label(name)
-    roles = dict(bands) if bands else _guess_band_roles(ds)
+    grd_product = is_sentinel1_grd(ds)
+    if vh is not None:
+        vh_ds = open_raster(os.fspath(vh))
+        grd_product = grd_product and is_sentinel1_grd(vh_ds)
+        ds = stack_polarisations(ds, int((bands or {}).get("VV", 1)), vh_ds, int((bands or {}).get("VH", 1)))
+        roles = {"VV": 1, "VH": 2}
+    else:
+        roles = dict(bands) if bands else _guess_band_roles(ds)
     for role, number in roles.items():
         if role not in ("VV", "VH"):
             raise InputError(f"unknown band role {role!r}: use VV and/or VH")
@@ -291,7 +354,7 @@ def open_sar(name: str | os.PathLike, bands: Optional[dict[str, int]] = None) ->
     if not Georeferencing.of(ds).located:
         warnings.append(f"{label} has no coordinate reference system: the output copies its pixel grid "
                         "but GIS software will not know where it lies")
-    grd = is_sentinel1_grd(ds) and all(
+    grd = grd_product and all(
         np.issubdtype(_numpy_dtype(ds.GetRasterBand(int(n)).DataType), np.integer) for n in roles.values())
     nodata, scaling = {}, {}
     for role, number in roles.items():

@@ -60,6 +60,7 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
     INPUT = "INPUT"
     VV_BAND = "VV_BAND"
     VH_BAND = "VH_BAND"
+    VH_INPUT = "VH_INPUT"
     MODEL = "MODEL"
     TILE_SIZE = "TILE_SIZE"
     OVERLAP = "OVERLAP"
@@ -108,6 +109,9 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterBand(
             self.VH_BAND, tr("VH band (empty: detect)"),
             None, self.INPUT, optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.VH_INPUT, tr("VH raster, when VH is a separate file (its band 1; same pixel grid)"),
+            optional=True))
         # Optional (empty = the bundled model) rather than mandatory-with-default: QGIS 3.22's
         # qgis_process reports a mandatory file parameter as missing even when it has a default.
         self.addParameter(QgsProcessingParameterFile(
@@ -170,6 +174,19 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
                    "from the '{}' provider. Save it as a GeoTIFF first (Export > Save As...).")
                 .format(layer.name(), layer.providerType()))
 
+        vh_path = None
+        vh_layer = self.parameterAsRasterLayer(parameters, self.VH_INPUT, context) \
+            if parameters.get(self.VH_INPUT) not in (None, "") else None
+        if vh_layer is not None:
+            vh_path = raster_file_path(vh_layer) if vh_layer.isValid() else None
+            if vh_path is None:
+                raise QgsProcessingException(
+                    tr("VH_INPUT must be a raster file GDAL can read: {}").format(
+                        _describe_value(parameters.get(self.VH_INPUT))))
+            if parameters.get(self.VH_BAND) not in (None, "", -1):
+                raise QgsProcessingException(
+                    tr("Leave 'VH band' empty when VH comes from a separate raster: its band 1 is used"))
+
         band_count = layer.bandCount()
         bands: dict[str, int] = {}
         for key, role in ((self.VV_BAND, "VV"), (self.VH_BAND, "VH")):
@@ -182,7 +199,7 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
             bands[role] = number
         if len(bands) == 2 and bands["VV"] == bands["VH"]:
             raise QgsProcessingException(tr("VV and VH cannot both be band {}").format(bands["VV"]))
-        if not bands:
+        if not bands and vh_path is None:
             _check_bands_can_be_detected(path)
 
         model_text = self.parameterAsFile(parameters, self.MODEL, context) or str(DEFAULT_MODEL_PATH)
@@ -201,6 +218,7 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
         return {
             "layer": layer,
             "input_path": path,
+            "vh_path": vh_path,
             "bands": bands or None,
             "model_path": model_path,
             "tile_size": tile or None,
@@ -231,6 +249,8 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
             overwrite=True,  # the file dialog (or the batch table) already asked
         )
         feedback.pushInfo(tr("Input: {}").format(values["input_path"]))
+        if values["vh_path"]:
+            feedback.pushInfo(tr("VH from: {}").format(values["vh_path"]))
         feedback.pushInfo(tr("Model: {}").format(values["model_path"]))
         try:
             result = colorize(
@@ -238,6 +258,7 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
                 progress=lambda fraction: feedback.setProgress(100.0 * fraction),
                 is_cancelled=feedback.isCanceled,
                 log=lambda message: _log(feedback, message),
+                vh_path=values["vh_path"],
             )
         except Cancelled:
             raise QgsProcessingException(tr("Cancelled: nothing was written.")) from None
@@ -327,7 +348,9 @@ def help_html(model_path: Optional[Path] = None) -> str:
         "terrain-corrected in any CRS, in dB or linear power, or an ESA GRD product as delivered "
         "(amplitudes, georeferenced by ground control points); the scaling is detected. Leave the band "
         "fields empty to detect VV/VH from the band names (else band 1 = VV, band 2 = VH); set only "
-        "VV to use VV alone.</p>",
+        "VV to use VV alone. When VV and VH come as two files (ASF's RTC products, per-band exports), "
+        "give the VV file as input and the VH file as <i>VH raster</i>; both must share one pixel "
+        "grid. Files inside zip archives and GeoPackage rasters work as layers too.</p>",
         describe_model(model_path),
         "<p><b>Output</b>: a GeoTIFF with 3 byte bands (R, G, B) and a nodata mask, with the same "
         "size and georeferencing as the input (extent and CRS, or ground control points), added to the project as "

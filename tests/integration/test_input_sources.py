@@ -189,3 +189,55 @@ def test_scaled_integers_are_read_as_the_values_they_stand_for(rhone, model_file
     assert (mask[:20, :30] == 0).all() and int((mask == 0).sum()) == 20 * 30
     assert np.array_equal(mask, ref_mask)
     assert np.abs(rgb.astype(int) - reference).max() <= 1
+
+
+SEN12 = "sen12ms-cr-s1/ROIs1158_spring_s1_1_p540.tif"
+
+
+def split_polarisations(scene, folder):
+    """The dual-pol scene as two one-band files, as ASF's RTC products and per-band exports come."""
+    paths = []
+    for number, pol in ((1, "VV"), (2, "VH")):
+        paths.append(folder / f"scene_{pol}.tif")
+        gdal.Translate(str(paths[-1]), str(scene), bandList=[number])
+    return paths
+
+
+def test_vv_and_vh_in_two_files_give_the_output_of_the_two_band_file(shared_data, model_factory, tmp_path, capsys):
+    scene = shared_data / "scenes" / SEN12
+    vv, vh = split_polarisations(scene, tmp_path)
+    model = model_factory(bands=("VV", "VH"), availability=True)
+    assert main([str(vv), str(tmp_path / "pair.tif"), "--vh", str(vh), "--model", str(model), "-q"]) == 0
+    colorize(scene, tmp_path / "one_file.tif", ColorizeOptions(model_path=model))
+    (rgb, mask), (reference, ref_mask) = pixels(tmp_path / "pair.tif"), pixels(tmp_path / "one_file.tif")
+    assert np.array_equal(rgb, reference) and np.array_equal(mask, ref_mask)
+    vv_only = colorize(vv, tmp_path / "vv_only.tif", ColorizeOptions(model_path=model))
+    assert vv_only.bands_used == {"VV": 1}
+    assert not np.array_equal(pixels(tmp_path / "vv_only.tif")[0], reference)  # VH did reach the model
+    out, src = gdal.Open(str(tmp_path / "pair.tif")), gdal.Open(str(scene))
+    assert out.GetGeoTransform() == src.GetGeoTransform() and out.GetSpatialRef().IsSame(src.GetSpatialRef())
+
+
+def test_vv_and_vh_files_on_different_grids_are_refused(shared_data, model_file, tmp_path, capsys):
+    scene = shared_data / "scenes" / SEN12
+    vv, vh = split_polarisations(scene, tmp_path)
+    cropped, shifted = tmp_path / "cropped_VH.tif", tmp_path / "shifted_VH.tif"
+    gdal.Translate(str(cropped), str(vh), srcWin=[0, 0, 200, 256])
+    gdal.Translate(str(shifted), str(vh))
+    ds = gdal.Open(str(shifted), gdal.GA_Update)
+    gt = list(ds.GetGeoTransform())
+    gt[0] += 10  # one pixel east
+    ds.SetGeoTransform(gt)
+    ds = None
+    for other, message in (
+            (cropped, "scene_VV.tif (256 x 256 px) and cropped_VH.tif (200 x 256 px) are not the same size: VV and VH "
+                      "must share one pixel grid"),
+            (shifted, "scene_VV.tif and shifted_VH.tif do not lie on the same pixel grid (georeferencing or CRS "
+                      "differ): VV and VH must share one; resample one onto the other first")):
+        assert main([str(vv), str(tmp_path / "o.tif"), "--vh", str(other), "--model", str(model_file), "-q"]) == 1
+        assert capsys.readouterr().err.strip() == f"sar-colorize: error: {message}"
+        assert not (tmp_path / "o.tif").exists()
+    with pytest.raises(SystemExit):
+        main([str(vv), "--out-dir", str(tmp_path / "d"), "--vh", str(vh)])
+    assert capsys.readouterr().err.strip().endswith(
+        "error: --vh pairs one VH file with one input: give INPUT OUTPUT --vh VH_INPUT, without --out-dir")

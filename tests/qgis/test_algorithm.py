@@ -63,7 +63,9 @@ def test_provider_registers_algorithm_with_its_parameters(provider):
     assert provider.name() == "SAR Colorizer"
     assert alg is not None and alg.displayName() == "Colorize SAR"
     names = [p.name() for p in alg.parameterDefinitions()]
-    assert names == ["INPUT", "VV_BAND", "VH_BAND", "MODEL", "TILE_SIZE", "OVERLAP", "BACKEND", "DEVICE", "OUTPUT"]
+    assert names == ["INPUT", "VV_BAND", "VH_BAND", "VH_INPUT", "MODEL", "TILE_SIZE", "OVERLAP", "BACKEND", "DEVICE",
+                     "OUTPUT"]
+    assert alg.parameterDefinition("VH_INPUT").flags() & QgsProcessingParameterDefinition.FlagOptional
     advanced = {p.name() for p in alg.parameterDefinitions()
                 if p.flags() & QgsProcessingParameterDefinition.FlagAdvanced}
     assert advanced == {"TILE_SIZE", "OVERLAP", "BACKEND", "DEVICE"}
@@ -181,6 +183,27 @@ def test_gcp_georeferenced_input_and_its_output_line_up_in_qgis(provider, proces
     assert layer_in.crs().authid() == layer_out.crs().authid() == "EPSG:4326"
     assert layer_out.extent() == layer_in.extent()
     assert 4.4 < layer_out.extent().center().x() < 4.9 and 43.3 < layer_out.extent().center().y() < 43.6  # the Rhone delta
+
+
+def test_vh_from_a_separate_raster_gives_the_output_of_the_two_band_file(provider, processing_module,
+                                                                         model_factory, scene, tmp_path):
+    source = scene("sen12ms-cr-s1/ROIs1158_spring_s1_1_p169.tif")
+    vv, vh = tmp_path / "p169_VV.tif", tmp_path / "p169_VH.tif"
+    gdal.Translate(str(vv), str(source), bandList=[1])
+    gdal.Translate(str(vh), str(source), bandList=[2])
+    model = model_factory(bands=("VV", "VH"), availability=True)
+    feedback = RecordingFeedback()
+    processing_module.run(ALG, {"INPUT": str(vv), "VH_INPUT": str(vh), "MODEL": str(model),
+                                "OUTPUT": str(tmp_path / "pair.tif")}, feedback=feedback)
+    assert f"VH from: {vh}" in feedback.infos
+    processing_module.run(ALG, {"INPUT": str(source), "MODEL": str(model), "OUTPUT": str(tmp_path / "one.tif")})
+    pair, one = gdal.Open(str(tmp_path / "pair.tif")), gdal.Open(str(tmp_path / "one.tif"))
+    assert np.array_equal(pair.ReadAsArray(), one.ReadAsArray())
+    with pytest.raises(QgsProcessingException,
+                       match="Leave 'VH band' empty when VH comes from a separate raster: its band 1 is used"):
+        processing_module.run(ALG, {"INPUT": str(vv), "VH_INPUT": str(vh), "VH_BAND": 1, "MODEL": str(model),
+                                    "OUTPUT": str(tmp_path / "x.tif")})
+    assert not (tmp_path / "x.tif").exists()
 
 
 def test_cancel_stops_and_leaves_nothing_behind(provider, processing_module, tiny_model, scene, tmp_path):
