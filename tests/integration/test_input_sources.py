@@ -5,7 +5,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from osgeo import gdal
+from osgeo import gdal, osr
 
 from sar_colorizer.core.cli import main
 from sar_colorizer.core.options import ColorizeOptions
@@ -241,3 +241,100 @@ def test_vv_and_vh_files_on_different_grids_are_refused(shared_data, model_file,
         main([str(vv), "--out-dir", str(tmp_path / "d"), "--vh", str(vh)])
     assert capsys.readouterr().err.strip().endswith(
         "error: --vh pairs one VH file with one input: give INPUT OUTPUT --vh VH_INPUT, without --out-dir")
+
+
+PRODUCT = "S1A_IW_GRDH_1SDV_20200606T054512_20200606T054537_032890_03CF4E_6B4A"
+
+
+def sentinel1_safe(scene, folder, calibration: float = 500.0):
+    """The dual-pol scene as an ESA GRD product in the SAFE layout that GDAL's SAFE driver reads: a
+    manifest, per polarisation an annotation (size, product type, polarisation, a geolocation grid
+    of 4 x 5 points) and a UInt16 amplitude TIFF. Returns the .SAFE folder and the grid points."""
+    src = gdal.Open(str(scene))
+    width, height = src.RasterXSize, src.RasterYSize
+    gt = src.GetGeoTransform()
+    projected, wgs84 = osr.SpatialReference(), osr.SpatialReference()
+    projected.ImportFromWkt(src.GetProjection())
+    wgs84.ImportFromEPSG(4326)
+    for srs in (projected, wgs84):
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    to_wgs84 = osr.CoordinateTransformation(projected, wgs84)
+    points = []
+    for line in np.linspace(0, height - 1, 4):
+        for pixel in np.linspace(0, width - 1, 5):
+            lon, lat, _ = to_wgs84.TransformPoint(gt[0] + pixel * gt[1], gt[3] + line * gt[5])
+            points.append((round(pixel), round(line), round(lon, 9), round(lat, 9)))
+    grid = "".join(f"<geolocationGridPoint><line>{line}</line><pixel>{pixel}</pixel><latitude>{lat}</latitude>"
+                   f"<longitude>{lon}</longitude><height>0</height></geolocationGridPoint>"
+                   for pixel, line, lon, lat in points)
+    safe = folder / f"{PRODUCT}.SAFE"
+    (safe / "measurement").mkdir(parents=True)
+    (safe / "annotation" / "calibration").mkdir(parents=True)
+    units, metadata, data = [], [], []
+    for i, pol in enumerate(("vv", "vh"), start=1):
+        stem = f"s1a-iw-grd-{pol}-20200606t054512-20200606t054537-032890-03cf4e-00{i}"
+        amplitude = np.round(calibration * 10 ** (src.GetRasterBand(i).ReadAsArray().astype(np.float64) / 20))
+        tiff = gdal.GetDriverByName("GTiff").Create(str(safe / "measurement" / f"{stem}.tiff"), width, height, 1,
+                                                    gdal.GDT_UInt16)
+        tiff.SetMetadataItem("TIFFTAG_IMAGEDESCRIPTION", "Sentinel-1A IW GRD HR L1")
+        tiff.GetRasterBand(1).WriteArray(np.clip(amplitude, 1, 65535).astype(np.uint16))
+        tiff = None
+        (safe / "annotation" / f"{stem}.xml").write_text(
+            f"<product><adsHeader><missionId>S1A</missionId><productType>GRD</productType>"
+            f"<polarisation>{pol.upper()}</polarisation><mode>IW</mode><swath>IW</swath></adsHeader>"
+            f"<imageAnnotation><imageInformation><numberOfSamples>{width}</numberOfSamples>"
+            f"<numberOfLines>{height}</numberOfLines><outputPixels>16 bit Unsigned Integer</outputPixels>"
+            f"</imageInformation><processingInformation><ellipsoidName>WGS84</ellipsoidName>"
+            f"<ellipsoidSemiMajorAxis>6378137</ellipsoidSemiMajorAxis><ellipsoidSemiMinorAxis>6356752.314245"
+            f"</ellipsoidSemiMinorAxis></processingInformation></imageAnnotation><geolocationGrid>"
+            f"<geolocationGridPointList>{grid}</geolocationGridPointList></geolocationGrid></product>")
+        (safe / "annotation" / "calibration" / f"calibration-{stem}.xml").write_text("<calibration/>")
+        units.append(f'<xfdu:contentUnit unitType="Measurement Data Unit" repID="s1Level1MeasurementSchema" '
+                     f'dmdID="product{i} calibration{i}"><dataObjectPointer dataObjectID="measurement{i}"/>'
+                     f'</xfdu:contentUnit>')
+        for kind in ("product", "calibration"):
+            metadata.append(f'<metadataObject ID="{kind}{i}"><dataObjectPointer dataObjectID="{kind}File{i}"/>'
+                            f'</metadataObject>')
+        for object_id, schema, href in ((f"measurement{i}", "s1Level1MeasurementSchema", f"measurement/{stem}.tiff"),
+                                        (f"productFile{i}", "s1Level1ProductSchema", f"annotation/{stem}.xml"),
+                                        (f"calibrationFile{i}", "s1Level1CalibrationSchema",
+                                         f"annotation/calibration/calibration-{stem}.xml")):
+            data.append(f'<dataObject ID="{object_id}" repID="{schema}"><byteStream>'
+                        f'<fileLocation locatorType="URL" href="./{href}"/></byteStream></dataObject>')
+    (safe / "manifest.safe").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<xfdu:XFDU xmlns:xfdu="urn:ccsds:schema:xfdu:1">'
+        f'<informationPackageMap><xfdu:contentUnit unitType="SAFE Archive Information Package">{"".join(units)}'
+        f'</xfdu:contentUnit></informationPackageMap><metadataSection>{"".join(metadata)}</metadataSection>'
+        f'<dataObjectSection>{"".join(data)}</dataObjectSection></xfdu:XFDU>')
+    return safe, points
+
+
+def test_a_sentinel1_safe_product_as_delivered_folder_manifest_or_zip(shared_data, model_factory, tmp_path, capsys):
+    scene = shared_data / "scenes" / SEN12
+    safe, points = sentinel1_safe(scene, tmp_path)
+    model = model_factory(bands=("VV", "VH"), availability=True)
+    result = colorize(safe / "manifest.safe", tmp_path / "rgb.tif", ColorizeOptions(model_path=model))
+    assert result.bands_used == {"VV": 1, "VH": 2}  # from the driver's polarisation metadata
+    assert result.units == "VV:amplitude,VH:amplitude" and result.warnings == []
+    out = gdal.Open(str(tmp_path / "rgb.tif"))
+    assert out.GetGeoTransform(can_return_null=True) is None
+    assert [(g.GCPPixel, g.GCPLine, g.GCPX, g.GCPY) for g in out.GetGCPs()] == points
+    product = gdal.Open(str(safe / "manifest.safe"))
+    assert out.GetGCPSpatialRef().IsSame(product.GetGCPSpatialRef())
+    assert out.GetGCPSpatialRef().IsGeographic() and out.GetGCPSpatialRef().GetAttrValue("DATUM") == "WGS_1984"
+
+    # the colours of the calibrated dB scene, up to the UInt16 rounding of weak echoes
+    colorize(scene, tmp_path / "from_db.tif", ColorizeOptions(model_path=model))
+    (rgb, _), (reference, _) = pixels(tmp_path / "rgb.tif"), pixels(tmp_path / "from_db.tif")
+    assert np.abs(rgb.astype(int) - reference).mean() < 2
+
+    # the folder, or the product still zipped as downloaded, in a batch: named after the product
+    archive = tmp_path / f"{PRODUCT}.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in safe.rglob("*"):
+            z.write(path, path.relative_to(tmp_path))
+    zipped_manifest = f"/vsizip/{archive}/{PRODUCT}.SAFE/manifest.safe"
+    for source, folder in ((str(safe), "from_folder"), (zipped_manifest, "from_zip")):
+        assert main([source, "--out-dir", str(tmp_path / folder), "--model", str(model), "-q"]) == 0
+        written = tmp_path / folder / f"{PRODUCT}_rgb.tif"
+        assert np.array_equal(pixels(written)[0], rgb)
