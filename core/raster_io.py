@@ -36,7 +36,9 @@ DEFLATE_LEVEL = 1
 # them and 18.5 s without (medians of 3 interleaved runs each, benchmarks/RESULTS.md)
 FLUSH_BYTES = 4 << 20  # complete blocks handed to GDAL (all levels) between two flushes of its cache
 OVERVIEW_BLOCK = 64  # overview blocks (square in GDAL): small, so few rows wait in each level
-_POL_RE = {pol: re.compile(rf"(?<![A-Z]){pol}(?![A-Z])") for pol in ("VV", "VH")}
+_POL_RE = {pol: re.compile(rf"(?<![A-Z]){pol}(?![A-Z])") for pol in ("VV", "VH", "HH", "HV")}
+# horizontal-transmit products (EW mode, polar IW) stand in for the model's VV and VH
+_STANDS_IN_FOR = {"HH": "VV", "HV": "VH"}
 _FILENAME_VH = re.compile(r"(^|[_\-.])vh([_\-.]|$)", re.IGNORECASE)
 # ESA's GRD measurement TIFFs say "Sentinel-1A IW GRD HR L1" in their image description
 _GRD_DESCRIPTION = re.compile(r"Sentinel-1.*\bGRD", re.IGNORECASE)
@@ -190,16 +192,10 @@ def _guess_band_roles(source: str | os.PathLike | gdal.Dataset) -> dict[str, int
     RGB(A) is its first band. Anything else must be said.
     """
     ds = source if isinstance(source, gdal.Dataset) else open_raster(source)
-    found: dict[str, int] = {}
-    for i in range(1, ds.RasterCount + 1):
-        band = ds.GetRasterBand(i)
-        md = band.GetMetadata() or {}
-        text = " ".join([band.GetDescription() or "", md.get("POLARISATION", ""),
-                         md.get("POLARIZATION", ""), md.get("polarisation", ""),
-                         md.get("polarization", "")]).upper()
-        for pol, rx in _POL_RE.items():
-            if rx.search(text) and pol not in found:
-                found[pol] = i
+    said = [band_polarisation(ds, i) for i in range(1, ds.RasterCount + 1)]
+    found = {pol: said.index(pol) + 1 for pol in ("VV", "VH") if pol in said}
+    if not found:  # HH/HV only: co- and cross-polarised as VV and VH are
+        found = {role: said.index(pol) + 1 for pol, role in _STANDS_IN_FOR.items() if pol in said}
     if found:
         return found
     name = Path(ds.GetDescription() or "").name
@@ -214,6 +210,16 @@ def _guess_band_roles(source: str | os.PathLike | gdal.Dataset) -> dict[str, int
         "none is described as VV or VH (is it a Sentinel-1 backscatter raster?); "
         "say which band is which (command line: --bands VV=1,VH=2; QGIS: the VV band / VH band fields)"
     )
+
+
+def band_polarisation(ds: gdal.Dataset, number: int) -> Optional[str]:
+    """VV, VH, HH or HV when the band's description or metadata says so (GDAL's SAFE driver, SNAP,
+    GEE exports), else None."""
+    band = ds.GetRasterBand(number)
+    md = band.GetMetadata() or {}
+    text = " ".join([band.GetDescription() or "", md.get("POLARISATION", ""), md.get("POLARIZATION", ""),
+                     md.get("polarisation", ""), md.get("polarization", "")]).upper()
+    return next((pol for pol, rx in _POL_RE.items() if rx.search(text)), None)
 
 
 def _is_grey_picture(ds: gdal.Dataset, size: int = 256) -> bool:
@@ -351,6 +357,11 @@ def open_sar(name: str | os.PathLike, bands: Optional[dict[str, int]] = None,
                 "colorizing needs backscatter intensity: use a GRD product, or calibrate and multilook the SLC "
                 "first (e.g. SNAP: Calibration, TOPS Deburst, Multilooking, Terrain Correction)")
     warnings = []
+    for role, number in roles.items():
+        said = band_polarisation(ds, int(number))
+        if _STANDS_IN_FOR.get(said) == role:
+            warnings.append(f"{label}: band {number} is {said}, colorized as {role}: the model has learnt VV and "
+                            f"VH, so the colours of {said} are an approximation")
     if not Georeferencing.of(ds).located:
         warnings.append(f"{label} has no coordinate reference system: the output copies its pixel grid "
                         "but GIS software will not know where it lies")

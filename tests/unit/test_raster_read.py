@@ -63,3 +63,18 @@ def test_complex_single_look_input_is_refused(tmp_path):
         "slc_vv.tif: band 1 (VV) holds complex numbers (a single-look complex, SLC, product?); colorizing "
         "needs backscatter intensity: use a GRD product, or calibrate and multilook the SLC first (e.g. SNAP: "
         "Calibration, TOPS Deburst, Multilooking, Terrain Correction)")
+
+
+def test_hh_hv_products_stand_in_for_vv_vh_with_a_warning(tmp_path):
+    path = tmp_path / "ew_dualpol.tif"
+    ds = gdal.GetDriverByName("GTiff").Create(str(path), 16, 16, 2, gdal.GDT_Float32)
+    for number, pol in ((1, "HV"), (2, "HH")):
+        ds.GetRasterBand(number).SetMetadataItem("POLARIZATION", pol)
+    ds = None
+    sar = raster_io.open_sar(path)
+    assert sar.bands == {"VV": 2, "VH": 1}
+    assert sar.warnings[:2] == [
+        "ew_dualpol.tif: band 2 is HH, colorized as VV: the model has learnt VV and VH, so the colours of HH "
+        "are an approximation",
+        "ew_dualpol.tif: band 1 is HV, colorized as VH: the model has learnt VV and VH, so the colours of HV "
+        "are an approximation"]
