@@ -21,6 +21,7 @@ from .modelfile import DEFAULT_MODEL_PATH, ModelMetadata
 from .options import ColorizeOptions, ColorizeResult, batch_size_for
 from .prefetch import RunAhead
 from .tiling import BlendAccumulator, TileBatch, TileGrid, pad_to_tile, tile_batches
+from .version import product_version
 
 # GDAL block cache kept across windows of a tiled input, which share blocks (batch-1 reads of
 # 4096^2: 0.58 -> 0.33 s). 8 MiB rather than 16: the 16000^2 peak fell from 200 to 191 MiB (growth
@@ -74,6 +75,22 @@ def scene_statistics(raster: raster_io.SarRaster, meta: ModelMetadata, units: st
         stats[role] = sar.band_statistics(sar.to_model_units(sample, u), meta.inputs.normalisation,
                                           name=f"{raster.label} {role}")
     return band_units, stats
+
+
+def provenance(raster: raster_io.SarRaster, meta: ModelMetadata, band_units: dict, tile: int,
+               overlap: int) -> dict[str, str]:
+    """What the output says of itself, so that a colorized file found later is not taken for an
+    optical image, and can be traced to its scene, model and settings."""
+    return {
+        "TIFFTAG_IMAGEDESCRIPTION": "Sentinel-2-like true colour predicted from Sentinel-1 SAR by SAR Colorizer: "
+                                    "synthetic colours, not an optical measurement",
+        "TIFFTAG_SOFTWARE": f"SAR Colorizer {product_version()}",
+        "SAR_COLORIZER_SOURCE": raster.label,
+        "SAR_COLORIZER_BANDS": ",".join(f"{role}:{number}" for role, number in raster.bands.items()),
+        "SAR_COLORIZER_UNITS": ",".join(f"{role}:{unit}" for role, unit in band_units.items()),
+        "SAR_COLORIZER_MODEL": meta.name,
+        "SAR_COLORIZER_TILE": f"{tile} px, overlap {overlap} px",
+    }
 
 
 def read_strip(raster: raster_io.SarRaster, y0: int, rows: int, meta: ModelMetadata,
@@ -169,7 +186,8 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
         output_path, raster.width, raster.height, raster_io.Georeferencing.of(raster.dataset),
         overwrite=options.overwrite,
         block_height=raster_io.output_block_height(tile - overlap),
-        compress_threads=compress_threads(backend.device))
+        compress_threads=compress_threads(backend.device),
+        metadata=provenance(raster, meta, band_units, tile, overlap))
     try:
         _run_tiles(raster, grid, backend, meta, band_units, stats, writer,
                    batch_size_for(backend.device, options.batch_size),

@@ -515,7 +515,8 @@ class RgbGeoTiffWriter:
 
     def __init__(self, path: str | os.PathLike, width: int, height: int,
                  georeferencing: Georeferencing, overwrite: bool = False,
-                 block_height: int = OUTPUT_BLOCK_HEIGHT, compress_threads: Optional[str] = None):
+                 block_height: int = OUTPUT_BLOCK_HEIGHT, compress_threads: Optional[str] = None,
+                 metadata: Optional[dict[str, str]] = None):
         self.path = Path(path).absolute()
         folder = self.path.parent
         if self.path.exists() and not overwrite:
@@ -541,6 +542,8 @@ class RgbGeoTiffWriter:
         try:
             self.ds = gdal.GetDriverByName("GTiff").Create(str(self.tmp), width, height, 3, gdal.GDT_Byte, options)
             georeferencing.apply(self.ds)
+            for key, value in (metadata or {}).items():
+                self.ds.SetMetadataItem(key, value)
             for i, ci in enumerate((gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand), start=1):
                 self.ds.GetRasterBand(i).SetColorInterpretation(ci)
             self.ds.CreateMaskBand(gdal.GMF_PER_DATASET)

@@ -92,3 +92,25 @@ def test_an_onnx_model_file_runs_without_the_safetensors_file(shared_data, model
     r = colorize(shared_data / "scenes" / "rhone-delta_vv_db_utm31n.tif", out,
                  ColorizeOptions(model_path=onnx_path, backend="auto"))
     assert r.backend == "onnx" and out.is_file()
+
+
+def test_output_says_what_it_is_and_where_it_comes_from(shared_data, model_file, tmp_path):
+    """A colorized file found later must not pass for an optical image, and leads back to its scene,
+    model and settings."""
+    from sar_colorizer.core.version import METADATA
+
+    version = next(line.split("=", 1)[1] for line in METADATA.read_text().splitlines() if line.startswith("version="))
+    colorize(shared_data / "scenes" / "rhone-delta_vv_db_utm31n.tif", tmp_path / "out.tif",
+             ColorizeOptions(model_path=model_file, backend="torch"))
+    metadata = gdal.Open(str(tmp_path / "out.tif")).GetMetadata()
+    assert metadata == {
+        "AREA_OR_POINT": "Area",
+        "TIFFTAG_IMAGEDESCRIPTION": "Sentinel-2-like true colour predicted from Sentinel-1 SAR by SAR Colorizer: "
+                                    "synthetic colours, not an optical measurement",
+        "TIFFTAG_SOFTWARE": f"SAR Colorizer {version}",
+        "SAR_COLORIZER_SOURCE": "rhone-delta_vv_db_utm31n.tif",
+        "SAR_COLORIZER_BANDS": "VV:1",
+        "SAR_COLORIZER_UNITS": "VV:db",
+        "SAR_COLORIZER_MODEL": "test-model",
+        "SAR_COLORIZER_TILE": "64 px, overlap 16 px",
+    }
