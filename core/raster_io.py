@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
-from xml.sax.saxutils import escape as xml_escape
 
 import numpy as np
 from osgeo import gdal, osr
@@ -62,16 +61,20 @@ def gdal_exceptions():
 
 @dataclass
 class SarRaster:
-    """An opened input raster and what we know about it. Keep it alive while reading bands."""
+    """An opened input raster and what we know about it. Keep it alive while reading bands.
+
+    Each band role reads from its own dataset: the same one for a multi-band file, two when VV and
+    VH come as two files on one pixel grid (each then keeps its own reading optimisations)."""
 
     name: str  # the GDAL dataset name it was opened from (a path, /vsizip/..., GPKG:...)
-    dataset: gdal.Dataset
-    bands: dict[str, int]  # band role -> 1-based band number
+    dataset: gdal.Dataset  # the one whose grid and georeferencing the output copies
+    bands: dict[str, int]  # band role -> 1-based band number in its dataset
     nodata: dict[str, Optional[float]]
     warnings: list[str] = field(default_factory=list)
     units_hint: Optional[str] = None  # what the file says its numbers are ("amplitude": ESA GRD)
     # role -> (scale, offset) of bands whose stored numbers are scaled (dB as Int16 x 0.01, say)
     scaling: dict[str, tuple[float, float]] = field(default_factory=dict)
+    sources: dict[str, gdal.Dataset] = field(default_factory=dict)  # role -> dataset, when not `dataset`
 
     @property
     def label(self) -> str:
@@ -86,11 +89,17 @@ class SarRaster:
     def height(self) -> int:
         return self.dataset.RasterYSize
 
+    def source(self, role: str) -> gdal.Dataset:
+        return self.sources.get(role, self.dataset)
+
+    def band(self, role: str) -> gdal.Band:
+        return self.source(role).GetRasterBand(self.bands[role])
+
     def dtype(self, role: str) -> np.dtype:
         """The type of the band's values as `physical` gives them."""
         if role in self.scaling:
             return np.dtype(np.float32)
-        return _numpy_dtype(self.dataset.GetRasterBand(self.bands[role]).DataType)
+        return _numpy_dtype(self.band(role).DataType)
 
     def physical(self, role: str, stored: np.ndarray) -> np.ndarray:
         """Stored numbers -> the values they stand for (GDAL's band scale and offset)."""
@@ -106,10 +115,11 @@ class SarRaster:
              ysize: Optional[int] = None, x0: int = 0, cols: Optional[int] = None) -> np.ndarray:
         """Rows [y0, y0+rows), columns [x0, x0+cols) (default: full width) of one band;
         decimated when buffer sizes are given."""
-        band = self.dataset.GetRasterBand(self.bands[role])
+        band = self.band(role)
         cols = self.width - x0 if cols is None else cols
-        failure = (f"{self.label}: band {self.bands[role]} ({role}) cannot be read at rows {y0}-{y0 + rows}, "
-                   f"columns {x0}-{x0 + cols}; the file may be damaged or incomplete")
+        failure = (f"{dataset_label(self.source(role).GetDescription() or self.name)}: band {self.bands[role]} "
+                   f"({role}) cannot be read at rows {y0}-{y0 + rows}, columns {x0}-{x0 + cols}; the file may be "
+                   "damaged or incomplete")
         try:
             values = band.ReadAsArray(x0, y0, cols, rows, buf_xsize=xsize, buf_ysize=ysize)
         except RuntimeError as exc:  # a damaged or truncated file (an interrupted download, say)
@@ -125,13 +135,17 @@ class SarRaster:
             ok &= values != nd
         return ok
 
+    def _datasets(self) -> list[gdal.Dataset]:
+        return [self.dataset] + [ds for ds in self.sources.values() if ds is not self.dataset]
+
     @property
     def striped(self) -> bool:
-        return is_striped(self.dataset)
+        return any(is_striped(ds) for ds in self._datasets())
 
     def release_cache(self) -> None:
         """Drop the blocks GDAL cached while reading: memory must not grow with the raster."""
-        self.dataset.FlushCache()
+        for ds in self._datasets():
+            ds.FlushCache()
 
 
 def _numpy_dtype(gdal_type: int) -> np.dtype:
@@ -298,37 +312,16 @@ def _same_place(a: Georeferencing, b: Georeferencing) -> bool:
     return True
 
 
-def stack_polarisations(vv: gdal.Dataset, vv_band: int, vh: gdal.Dataset, vh_band: int) -> gdal.Dataset:
-    """VV and VH kept in two files (ASF HyP3 RTC products, SNAP or GEE exports per polarisation) as
-    one two-band dataset, VV then VH: a VRT in memory that reads both files where they lie."""
-    for ds, number, role in ((vv, vv_band, "VV"), (vh, vh_band, "VH")):
-        if not 1 <= number <= ds.RasterCount:
-            raise InputError(f"{dataset_label(ds.GetDescription())}: band {number} for {role} does not exist "
-                             f"(the raster has {ds.RasterCount} band(s))")
+def check_same_grid(vv: gdal.Dataset, vh: gdal.Dataset) -> None:
+    """VV and VH kept in two files (ASF HyP3 RTC products, SNAP or GEE exports per polarisation)
+    are read window by window side by side: they must cover one pixel grid."""
     vv_label, vh_label = dataset_label(vv.GetDescription()), dataset_label(vh.GetDescription())
     if (vv.RasterXSize, vv.RasterYSize) != (vh.RasterXSize, vh.RasterYSize):
         raise InputError(f"{vv_label} ({vv.RasterXSize} x {vv.RasterYSize} px) and {vh_label} ({vh.RasterXSize} x "
                          f"{vh.RasterYSize} px) are not the same size: VV and VH must share one pixel grid")
-    place = Georeferencing.of(vv)
-    if not _same_place(place, Georeferencing.of(vh)):
+    if not _same_place(Georeferencing.of(vv), Georeferencing.of(vh)):
         raise InputError(f"{vv_label} and {vh_label} do not lie on the same pixel grid (georeferencing or CRS "
                          "differ): VV and VH must share one; resample one onto the other first")
-    stacked = gdal.GetDriverByName("VRT").Create("", vv.RasterXSize, vv.RasterYSize, 0)
-    place.apply(stacked)
-    for ds, number in ((vv, vv_band), (vh, vh_band)):
-        band = ds.GetRasterBand(number)
-        stacked.AddBand(band.DataType)
-        out = stacked.GetRasterBand(stacked.RasterCount)
-        size = f'xOff="0" yOff="0" xSize="{ds.RasterXSize}" ySize="{ds.RasterYSize}"'
-        out.SetMetadataItem("source_0", (
-            f'<SimpleSource><SourceFilename relativeToVRT="0">{xml_escape(ds.GetDescription())}</SourceFilename>'
-            f'<SourceBand>{number}</SourceBand><SrcRect {size}/><DstRect {size}/></SimpleSource>'), "new_vrt_sources")
-        if band.GetNoDataValue() is not None:
-            out.SetNoDataValue(band.GetNoDataValue())
-        if band.GetScale() not in (None, 1.0) or band.GetOffset() not in (None, 0.0):
-            out.SetScale(1.0 if band.GetScale() is None else band.GetScale())
-            out.SetOffset(0.0 if band.GetOffset() is None else band.GetOffset())
-    return stacked
 
 
 def open_sar(name: str | os.PathLike, bands: Optional[dict[str, int]] = None,
@@ -337,47 +330,48 @@ def open_sar(name: str | os.PathLike, bands: Optional[dict[str, int]] = None,
     from `name` and VH from that other file, `bands` then numbering the band within each (default 1)."""
     name = os.fspath(name)
     ds = open_raster(name)
-    label = dataset_label(name)
-    grd_product = is_sentinel1_grd(ds)
+    sources = {}
     if vh is not None:
-        vh_ds = open_raster(os.fspath(vh))
-        grd_product = grd_product and is_sentinel1_grd(vh_ds)
-        ds = stack_polarisations(ds, int((bands or {}).get("VV", 1)), vh_ds, int((bands or {}).get("VH", 1)))
-        roles = {"VV": 1, "VH": 2}
+        sources = {"VV": ds, "VH": open_raster(os.fspath(vh))}
+        check_same_grid(ds, sources["VH"])
+        roles = {"VV": int((bands or {}).get("VV", 1)), "VH": int((bands or {}).get("VH", 1))}
     else:
         roles = dict(bands) if bands else _guess_band_roles(ds)
     for role, number in roles.items():
+        source = sources.get(role, ds)
+        label = dataset_label(source.GetDescription() or name)
         if role not in ("VV", "VH"):
             raise InputError(f"unknown band role {role!r}: use VV and/or VH")
-        if not 1 <= int(number) <= ds.RasterCount:
-            raise InputError(f"{name}: band {number} for {role} does not exist (the raster has {ds.RasterCount} band(s))")
-        if gdal.DataTypeIsComplex(ds.GetRasterBand(int(number)).DataType):
+        if not 1 <= int(number) <= source.RasterCount:
+            raise InputError(f"{label}: band {number} for {role} does not exist "
+                             f"(the raster has {source.RasterCount} band(s))")
+        if gdal.DataTypeIsComplex(source.GetRasterBand(int(number)).DataType):
             raise InputError(
                 f"{label}: band {number} ({role}) holds complex numbers (a single-look complex, SLC, product?); "
                 "colorizing needs backscatter intensity: use a GRD product, or calibrate and multilook the SLC "
                 "first (e.g. SNAP: Calibration, TOPS Deburst, Multilooking, Terrain Correction)")
-    warnings = []
-    for role, number in roles.items():
-        said = band_polarisation(ds, int(number))
+    raster = SarRaster(name=name, dataset=ds, bands={r: int(n) for r, n in roles.items()}, nodata={},
+                       sources=sources)
+    for role, number in raster.bands.items():
+        said = band_polarisation(raster.source(role), number)
         if _STANDS_IN_FOR.get(said) == role:
-            warnings.append(f"{label}: band {number} is {said}, colorized as {role}: the model has learnt VV and "
-                            f"VH, so the colours of {said} are an approximation")
+            raster.warnings.append(
+                f"{dataset_label(raster.source(role).GetDescription() or name)}: band {number} is {said}, colorized "
+                f"as {role}: the model has learnt VV and VH, so the colours of {said} are an approximation")
     if not Georeferencing.of(ds).located:
-        warnings.append(f"{label} has no coordinate reference system: the output copies its pixel grid "
-                        "but GIS software will not know where it lies")
-    grd = grd_product and all(
-        np.issubdtype(_numpy_dtype(ds.GetRasterBand(int(n)).DataType), np.integer) for n in roles.values())
-    nodata, scaling = {}, {}
-    for role, number in roles.items():
-        band = ds.GetRasterBand(int(number))
+        raster.warnings.append(f"{raster.label} has no coordinate reference system: the output copies its pixel "
+                               "grid but GIS software will not know where it lies")
+    grd = all(is_sentinel1_grd(raster.source(role)) and np.issubdtype(_numpy_dtype(raster.band(role).DataType),
+                                                                      np.integer) for role in raster.bands)
+    for role in raster.bands:
+        band = raster.band(role)
         nd = band.GetNoDataValue()  # a stored number, compared before scaling
-        nodata[role] = 0.0 if nd is None and grd else (None if nd is None else float(nd))
+        raster.nodata[role] = 0.0 if nd is None and grd else (None if nd is None else float(nd))
         scale, offset = band.GetScale(), band.GetOffset()
         if (scale not in (None, 1.0)) or (offset not in (None, 0.0)):
-            scaling[role] = (1.0 if scale is None else float(scale), 0.0 if offset is None else float(offset))
-    return SarRaster(name=name, dataset=ds, bands={r: int(n) for r, n in roles.items()},
-                     nodata=nodata, warnings=warnings, units_hint="amplitude" if grd and not scaling else None,
-                     scaling=scaling)
+            raster.scaling[role] = (1.0 if scale is None else float(scale), 0.0 if offset is None else float(offset))
+    raster.units_hint = "amplitude" if grd and not raster.scaling else None
+    return raster
 
 
 def read_scene_sample(sar: SarRaster, role: str) -> np.ndarray:
@@ -385,7 +379,7 @@ def read_scene_sample(sar: SarRaster, role: str) -> np.ndarray:
     scale = max(sar.width, sar.height) / STATS_SAMPLE_SIZE
     if scale > 1:
         xs, ys = max(1, round(sar.width / scale)), max(1, round(sar.height / scale))
-        band = sar.dataset.GetRasterBand(sar.bands[role])
+        band = sar.band(role)
         if band.GetOverviewCount() == 0:
             values = _decimated_by_rows(sar, role, xs, ys)
         else:  # GDAL reads the decimated sample from an overview: small
@@ -407,7 +401,7 @@ def _decimated_by_rows(sar: SarRaster, role: str, xs: int, ys: int) -> np.ndarra
     cache emptied at each new block row, memory stays at one block row. The rows are the ones
     GDAL's RasterIO picks: source row int((i + 0.5) * height / ys + 1e-10).
     """
-    band = sar.dataset.GetRasterBand(sar.bands[role])
+    band = sar.band(role)
     block_rows = max(1, band.GetBlockSize()[1])
     step = sar.height / ys
     out, block = None, None
