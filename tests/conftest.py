@@ -52,9 +52,8 @@ def model_factory(tmp_path):
     return make
 
 
-def with_gcps(scene: Path, out: Path, grid: int = 5) -> list:
-    """A copy of a map-projected scene georeferenced as Sentinel-1 GRD products are: a grid of ground
-    control points in longitude/latitude (EPSG:4326), no geotransform. Returns the GCPs."""
+def lonlat_of(scene: Path, pixels_lines) -> list[tuple[float, float]]:
+    """(longitude, latitude) in WGS 84 of (pixel, line) positions of a map-projected scene."""
     from osgeo import gdal, osr
 
     src = gdal.Open(str(scene))
@@ -65,12 +64,19 @@ def with_gcps(scene: Path, out: Path, grid: int = 5) -> list:
     for srs in (projected, wgs84):
         srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     to_wgs84 = osr.CoordinateTransformation(projected, wgs84)
-    gcps = []
-    for j in range(grid):
-        for i in range(grid):
-            pixel, line = i * src.RasterXSize / (grid - 1), j * src.RasterYSize / (grid - 1)
-            lon, lat, _ = to_wgs84.TransformPoint(gt[0] + pixel * gt[1], gt[3] + line * gt[5])
-            gcps.append(gdal.GCP(lon, lat, 0.0, pixel, line))
+    return [to_wgs84.TransformPoint(gt[0] + pixel * gt[1], gt[3] + line * gt[5])[:2] for pixel, line in pixels_lines]
+
+
+def with_gcps(scene: Path, out: Path, grid: int = 5) -> list:
+    """A copy of a map-projected scene georeferenced as Sentinel-1 GRD products are: a grid of ground
+    control points in longitude/latitude (EPSG:4326), no geotransform. Returns the GCPs."""
+    from osgeo import gdal
+
+    src = gdal.Open(str(scene))
+    positions = [(i * src.RasterXSize / (grid - 1), j * src.RasterYSize / (grid - 1))
+                 for j in range(grid) for i in range(grid)]
+    gcps = [gdal.GCP(lon, lat, 0.0, pixel, line)
+            for (pixel, line), (lon, lat) in zip(positions, lonlat_of(scene, positions))]
     gdal.Translate(str(out), src, GCPs=gcps, outputSRS="EPSG:4326")
     return gcps
 
@@ -79,3 +85,9 @@ def with_gcps(scene: Path, out: Path, grid: int = 5) -> list:
 def gcp_copy():
     """`gcp_copy(scene, out)`: see with_gcps."""
     return with_gcps
+
+
+@pytest.fixture
+def lonlat():
+    """`lonlat(scene, [(pixel, line), ...])`: see lonlat_of."""
+    return lonlat_of

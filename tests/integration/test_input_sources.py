@@ -5,7 +5,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from osgeo import gdal, osr
+from osgeo import gdal
 
 from sar_colorizer.core.cli import main
 from sar_colorizer.core.options import ColorizeOptions
@@ -246,24 +246,16 @@ def test_vv_and_vh_files_on_different_grids_are_refused(shared_data, model_file,
 PRODUCT = "S1A_IW_GRDH_1SDV_20200606T054512_20200606T054537_032890_03CF4E_6B4A"
 
 
-def sentinel1_safe(scene, folder, calibration: float = 500.0):
+def sentinel1_safe(scene, folder, lonlat, calibration: float = 500.0):
     """The dual-pol scene as an ESA GRD product in the SAFE layout that GDAL's SAFE driver reads: a
     manifest, per polarisation an annotation (size, product type, polarisation, a geolocation grid
     of 4 x 5 points) and a UInt16 amplitude TIFF. Returns the .SAFE folder and the grid points."""
     src = gdal.Open(str(scene))
     width, height = src.RasterXSize, src.RasterYSize
-    gt = src.GetGeoTransform()
-    projected, wgs84 = osr.SpatialReference(), osr.SpatialReference()
-    projected.ImportFromWkt(src.GetProjection())
-    wgs84.ImportFromEPSG(4326)
-    for srs in (projected, wgs84):
-        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    to_wgs84 = osr.CoordinateTransformation(projected, wgs84)
-    points = []
-    for line in np.linspace(0, height - 1, 4):
-        for pixel in np.linspace(0, width - 1, 5):
-            lon, lat, _ = to_wgs84.TransformPoint(gt[0] + pixel * gt[1], gt[3] + line * gt[5])
-            points.append((round(pixel), round(line), round(lon, 9), round(lat, 9)))
+    positions = [(round(pixel), round(line)) for line in np.linspace(0, height - 1, 4)
+                 for pixel in np.linspace(0, width - 1, 5)]
+    points = [(pixel, line, round(lon, 9), round(lat, 9))
+              for (pixel, line), (lon, lat) in zip(positions, lonlat(scene, positions))]
     grid = "".join(f"<geolocationGridPoint><line>{line}</line><pixel>{pixel}</pixel><latitude>{lat}</latitude>"
                    f"<longitude>{lon}</longitude><height>0</height></geolocationGridPoint>"
                    for pixel, line, lon, lat in points)
@@ -309,9 +301,9 @@ def sentinel1_safe(scene, folder, calibration: float = 500.0):
     return safe, points
 
 
-def test_a_sentinel1_safe_product_as_delivered_folder_manifest_or_zip(shared_data, model_factory, tmp_path, capsys):
+def test_a_sentinel1_safe_product_as_delivered_folder_manifest_or_zip(shared_data, model_factory, lonlat, tmp_path):
     scene = shared_data / "scenes" / SEN12
-    safe, points = sentinel1_safe(scene, tmp_path)
+    safe, points = sentinel1_safe(scene, tmp_path, lonlat)
     model = model_factory(bands=("VV", "VH"), availability=True)
     result = colorize(safe / "manifest.safe", tmp_path / "rgb.tif", ColorizeOptions(model_path=model))
     assert result.bands_used == {"VV": 1, "VH": 2}  # from the driver's polarisation metadata
