@@ -6,7 +6,6 @@ import json
 import numpy as np
 import pytest
 
-from sar_colorizer.core.errors import InputError
 from sar_colorizer.training.cli import eval_main, train_main
 from sar_colorizer.training.evaluate import predict_image
 

@@ -55,8 +55,7 @@ def test_other_integer_rasters_are_not_taken_for_grd_amplitudes(tmp_path):
 
 def test_complex_single_look_input_is_refused(tmp_path):
     path = tmp_path / "slc_vv.tif"
-    ds = gdal.GetDriverByName("GTiff").Create(str(path), 16, 16, 1, gdal.GDT_CInt16)
-    ds = None
+    gdal.GetDriverByName("GTiff").Create(str(path), 16, 16, 1, gdal.GDT_CInt16)  # closed as it is dropped
     with pytest.raises(InputError) as e:
         raster_io.open_sar(path)
     assert str(e.value) == (

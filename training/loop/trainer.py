@@ -24,7 +24,7 @@ from ...core.modelfile import InputSpec, ModelMetadata, Normalisation, OutputSpe
 from ..augment import AugmentConfig
 from ..datasets import (TARGET_STRETCH, BandRoles, PairedImage, RandomTileDataset, Sentinel12Dataset, describe,
                         discover, load_sources, mean_target_colour, split_sources)
-from ..ddp import DistContext, all_reduce_mean, barrier, init_distributed, shutdown
+from ..ddp import all_reduce_mean, barrier, init_distributed, shutdown
 from ..losses import make_loss
 from ..metrics import all_metrics
 
