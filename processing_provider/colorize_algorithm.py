@@ -109,9 +109,7 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterBand(
             self.VH_BAND, tr("VH band (empty: detect)"),
             None, self.INPUT, optional=True))
-        self.addParameter(QgsProcessingParameterRasterLayer(
-            self.VH_INPUT, tr("VH raster, when VH is a separate file (its band 1; same pixel grid)"),
-            optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.VH_INPUT, tr("Separate VH raster"), optional=True))
         # Optional (empty = the bundled model) rather than mandatory-with-default: QGIS 3.22's
         # qgis_process reports a mandatory file parameter as missing even when it has a default.
         self.addParameter(QgsProcessingParameterFile(
@@ -349,8 +347,9 @@ def help_html(model_path: Optional[Path] = None) -> str:
         "(amplitudes, georeferenced by ground control points); the scaling is detected. Leave the band "
         "fields empty to detect VV/VH from the band names (else band 1 = VV, band 2 = VH); set only "
         "VV to use VV alone. When VV and VH come as two files (ASF's RTC products, per-band exports), "
-        "give the VV file as input and the VH file as <i>VH raster</i>; both must share one pixel "
-        "grid. Files inside zip archives and GeoPackage rasters work as layers too.</p>",
+        "give the VV file as input and the VH file as <i>Separate VH raster</i> (its band 1); both "
+        "must share one pixel grid. Files inside zip archives and GeoPackage rasters work as layers "
+        "too.</p>",
         describe_model(model_path),
         "<p><b>Output</b>: a GeoTIFF with 3 byte bands (R, G, B) and a nodata mask, with the same "
         "size and georeferencing as the input (extent and CRS, or ground control points), added to the project as "
