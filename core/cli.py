@@ -55,7 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--batch-size", type=int, help="tiles per model call (default: 1 on CPU, 8 on CUDA)")
     p.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    replace = p.add_mutually_exclusive_group()
+    replace.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    replace.add_argument("--skip-existing", action="store_true",
+                         help="leave existing outputs as they are and go on (to finish an interrupted batch)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -114,8 +117,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         model_path=args.model, bands=args.bands, units=args.units, tile_size=args.tile_size,
         overlap=args.overlap, backend=args.backend, device=args.device,
         batch_size=args.batch_size, overwrite=args.overwrite, threads=args.threads)
-    failures = 0
+    failures = skipped = 0
     for src, dst in jobs:
+        if args.skip_existing and dst.exists():
+            skipped += 1
+            print(f"{dst}: exists, skipped")
+            continue
         try:
             result = _run_one(src, dst, options, quiet=args.quiet, vh=args.vh)
         except SarColorizerError as exc:
@@ -129,7 +136,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"sar-colorize: warning: {w}", file=sys.stderr)
         print(result.summary())
     if len(jobs) > 1:
-        print(f"{len(jobs) - failures} of {len(jobs)} scenes colorized")
+        print(f"{len(jobs) - failures - skipped} of {len(jobs)} scenes colorized"
+              + (f", {skipped} skipped (output exists)" if skipped else ""))
     return EXIT_ERROR if failures else 0
 
 

@@ -155,6 +155,7 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
               is_cancelled: Optional[IsCancelled], log: Optional[Log], vh_path=None) -> ColorizeResult:
     started = time.perf_counter()
     say = log or (lambda _msg: None)
+    raster_io.check_output_path(output_path, options.overwrite)  # before any reading or model loading
     model_path = resolve_model_path(options.model_path)
     raster = raster_io.open_sar(input_path, options.bands, vh=vh_path)
     for source in (input_path, vh_path):

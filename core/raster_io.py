@@ -499,6 +499,23 @@ def halve(planes: np.ndarray) -> np.ndarray:
     return out
 
 
+def check_output_path(path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """The absolute output path, or the OutputError a writer would stop with: checked before a
+    scene is read and a model loaded, and again when the file is created."""
+    path = Path(path).absolute()
+    if path.exists() and not overwrite:
+        raise OutputError(f"output exists: {path} (choose another name or allow overwriting)")
+    if path.is_dir():
+        raise OutputError(f"output is a folder: {path}")
+    if path.suffix.lower() not in (".tif", ".tiff"):  # a GeoTIFF named .png would mislead
+        raise OutputError(f"the output is a GeoTIFF: give it a name ending in .tif, not {path.name}")
+    if not path.parent.is_dir():
+        raise OutputError(f"output folder does not exist: {path.parent}")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise OutputError(f"output folder is not writable: {path.parent}")
+    return path
+
+
 class RgbGeoTiffWriter:
     """Writes RGB Byte + an internal mask, tiled and compressed, with overviews, block by block.
 
@@ -511,18 +528,8 @@ class RgbGeoTiffWriter:
                  georeferencing: Georeferencing, overwrite: bool = False,
                  block_height: int = OUTPUT_BLOCK_HEIGHT, compress_threads: Optional[str] = None,
                  metadata: Optional[dict[str, str]] = None):
-        self.path = Path(path).absolute()
+        self.path = check_output_path(path, overwrite)
         folder = self.path.parent
-        if self.path.exists() and not overwrite:
-            raise OutputError(f"output exists: {self.path} (choose another name or allow overwriting)")
-        if self.path.is_dir():
-            raise OutputError(f"output is a folder: {self.path}")
-        if self.path.suffix.lower() not in (".tif", ".tiff"):  # a GeoTIFF named .png would mislead
-            raise OutputError(f"the output is a GeoTIFF: give it a name ending in .tif, not {self.path.name}")
-        if not folder.is_dir():
-            raise OutputError(f"output folder does not exist: {folder}")
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise OutputError(f"output folder is not writable: {folder}")
         if block_height % 16 or block_height <= 0:
             raise ValueError(f"a GeoTIFF block height must be a positive multiple of 16, not {block_height}")
         self.width, self.height, self.block_height = width, height, block_height

@@ -90,3 +90,21 @@ def test_default_run_on_a_machine_without_nvidia_driver_does_not_load_torch(tmp_
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "0 False"
     assert (tmp_path / "rgb.tif").is_file()
+
+
+def test_skip_existing_finishes_an_interrupted_batch(shared_data, model_file, tmp_path, capsys):
+    scenes = shared_data / "scenes"
+    names = [scenes / "rhone-delta_vv_db_utm31n.tif", scenes / "na164_vv_linear_wgs84.tif"]
+    out = tmp_path / "out"
+    out.mkdir()
+    done = out / "rhone-delta_vv_db_utm31n_rgb.tif"
+    done.write_bytes(b"colorized before the interruption")
+    rc = main([str(p) for p in names] + ["--out-dir", str(out), "--model", str(model_file), "--skip-existing", "-q"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert rc == 0
+    assert lines[0] == f"{done}: exists, skipped"
+    assert lines[-1] == "1 of 2 scenes colorized, 1 skipped (output exists)"
+    assert done.read_bytes() == b"colorized before the interruption"
+    assert gdal.Open(str(out / "na164_vv_linear_wgs84_rgb.tif")).RasterCount == 3
+    with pytest.raises(SystemExit):  # one or the other
+        main([str(names[0]), str(tmp_path / "o.tif"), "--skip-existing", "--overwrite"])

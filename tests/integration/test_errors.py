@@ -138,6 +138,15 @@ def test_output_that_is_the_input_or_not_a_geotiff_name_is_refused(tmp_path, mod
     assert gdal.Open(str(tmp_path / "o.TIFF")).RasterCount == 3
 
 
+def test_output_errors_come_before_reading_the_scene_or_loading_the_model(tmp_path):
+    out = tmp_path / "o.tif"
+    out.write_bytes(b"precious")
+    with pytest.raises(OutputError, match="^output exists: "):
+        run(tmp_path / "no_such_scene.tif", out, tmp_path / "no_such_model.safetensors")
+    with pytest.raises(OutputError, match="^the output is a GeoTIFF: give it a name ending in .tif, not o.jpg$"):
+        run(tmp_path / "no_such_scene.tif", tmp_path / "o.jpg", tmp_path / "no_such_model.safetensors")
+
+
 def test_output_folder_missing_or_unwritable(tmp_path, model_file):
     inp = write_tif(tmp_path / "vv.tif", [sar_db()])
     with pytest.raises(OutputError, match=f"^output folder does not exist: {tmp_path / 'no' / 'such'}$"):
