@@ -31,8 +31,8 @@ def parse_bands(text: str) -> dict[str, int]:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="sar-colorize",
-        description="Colorize Sentinel-1 SAR backscatter (VV, optionally VH; dB, linear, GRD amplitudes or 8/16-bit) "
-                    "into a Sentinel-2-like true-colour RGB GeoTIFF aligned with the input.",
+        description="Colorize Sentinel-1 SAR backscatter (VV, optionally VH; dB, linear, GRD amplitudes or "
+                    "8/16-bit) into a Sentinel-2-like true-colour RGB GeoTIFF aligned with the input.",
         epilog="examples:\n  sar-colorize scene_vv.tif scene_rgb.tif\n"
                "  sar-colorize a.tif b.tif c.tif --out-dir colorized/\n"
                "  sar-colorize dualpol.tif out.tif --bands VV=1,VH=2 --backend onnx\n"
@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vh", metavar="VH_INPUT",
                    help="VH from this file, VV from INPUT (polarisations kept in two files, as ASF's RTC "
                         "products); both on one pixel grid. --bands then numbers the band in each file (default 1)")
-    p.add_argument("--units", choices=UNITS, default="auto", help="input scaling (default: detect: dB, linear power, amplitude for ESA GRD files, "
+    p.add_argument("--units", choices=UNITS, default="auto",
+                   help="input scaling (default: detect: dB, linear power, amplitude for ESA GRD files, "
                         "dn for other integers)")
     p.add_argument("--tile-size", type=int, help="tile size in pixels (default: the model's)")
     p.add_argument("--overlap", type=int, help="tile overlap in pixels (default: the model's)")

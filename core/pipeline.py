@@ -152,7 +152,8 @@ def colorize(
 
 
 def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optional[Progress],
-              is_cancelled: Optional[IsCancelled], log: Optional[Log], vh_path=None) -> ColorizeResult:
+              is_cancelled: Optional[IsCancelled], log: Optional[Log],
+              vh_path: Optional[os.PathLike | str] = None) -> ColorizeResult:
     started = time.perf_counter()
     say = log or (lambda _msg: None)
     raster_io.check_output_path(output_path, options.overwrite)  # before any reading or model loading

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
-from osgeo import gdal, osr
+from osgeo import gdal
 
 from .errors import InputError, OutputError, one_line
+from .georef import Georeferencing
 from .names import dataset_label, is_dataset_name
 
 STATS_SAMPLE_SIZE = 1024  # longest side of the decimated read used for scene statistics
@@ -245,71 +246,12 @@ def _is_grey_picture(ds: gdal.Dataset, size: int = 256) -> bool:
     return max(np.abs(r - g).max(), np.abs(r - b).max()) <= 2
 
 
-@dataclass(frozen=True)
-class Georeferencing:
-    """Where the input's pixels lie, to be given to the output, which has the same pixel grid.
-
-    Map-projected products (SNAP, GEE exports) have a geotransform and a CRS; Sentinel-1 GRD
-    products in radar geometry (the measurement TIFFs, the SAFE through GDAL) have ground control
-    points instead, which GIS software warps by on the fly: the output then lines up the same way.
-    """
-    geotransform: Optional[tuple[float, ...]] = None
-    projection: str = ""
-    gcps: tuple = ()
-    gcp_projection: str = ""
-    rpc: Optional[dict] = None
-
-    @classmethod
-    def of(cls, ds: gdal.Dataset) -> "Georeferencing":
-        geotransform = ds.GetGeoTransform(can_return_null=True)
-        if geotransform is not None:  # a GeoTIFF holds a geotransform or GCPs, not both
-            return cls(tuple(geotransform), ds.GetProjection() or "", rpc=ds.GetMetadata("RPC") or None)
-        return cls(None, ds.GetProjection() or "", tuple(ds.GetGCPs() or ()), ds.GetGCPProjection() or "",
-                   ds.GetMetadata("RPC") or None)
-
-    @property
-    def located(self) -> bool:
-        """Whether GIS software can tell where the pixels lie on Earth."""
-        return bool(self.projection and self.geotransform) or bool(self.gcps and self.gcp_projection) \
-            or bool(self.rpc)
-
-    def apply(self, ds: gdal.Dataset) -> None:
-        if self.geotransform is not None:
-            ds.SetGeoTransform(self.geotransform)
-        if self.projection:
-            ds.SetProjection(self.projection)
-        if self.gcps:
-            ds.SetGCPs(list(self.gcps), self.gcp_projection)
-        if self.rpc:
-            ds.SetMetadata(dict(self.rpc), "RPC")
-
-
 def is_sentinel1_grd(ds: gdal.Dataset) -> bool:
     """An ESA Sentinel-1 GRD product as delivered: its measurement TIFF, or the SAFE through GDAL.
     Its numbers are uncalibrated amplitudes (sigma0 = DN^2 / A^2), 0 on the no-data border."""
     if ds.GetDriver().ShortName == "SAFE":
         return (ds.GetMetadataItem("PRODUCT_TYPE") or "").upper() == "GRD"
     return bool(_GRD_DESCRIPTION.search(ds.GetMetadataItem("TIFFTAG_IMAGEDESCRIPTION") or ""))
-
-
-def _same_place(a: Georeferencing, b: Georeferencing) -> bool:
-    if (a.geotransform is None) != (b.geotransform is None):
-        return False
-    if a.geotransform is not None and not np.allclose(a.geotransform, b.geotransform, rtol=1e-9, atol=1e-9):
-        return False
-    if [(g.GCPPixel, g.GCPLine, g.GCPX, g.GCPY) for g in a.gcps] != \
-            [(g.GCPPixel, g.GCPLine, g.GCPX, g.GCPY) for g in b.gcps]:
-        return False
-    for wkt_a, wkt_b in ((a.projection, b.projection), (a.gcp_projection, b.gcp_projection)):
-        if bool(wkt_a) != bool(wkt_b):
-            return False
-        if wkt_a and wkt_a != wkt_b:
-            srs_a, srs_b = osr.SpatialReference(), osr.SpatialReference()
-            srs_a.ImportFromWkt(wkt_a)
-            srs_b.ImportFromWkt(wkt_b)
-            if not srs_a.IsSame(srs_b):
-                return False
-    return True
 
 
 def check_same_grid(vv: gdal.Dataset, vh: gdal.Dataset) -> None:
@@ -319,7 +261,7 @@ def check_same_grid(vv: gdal.Dataset, vh: gdal.Dataset) -> None:
     if (vv.RasterXSize, vv.RasterYSize) != (vh.RasterXSize, vh.RasterYSize):
         raise InputError(f"{vv_label} ({vv.RasterXSize} x {vv.RasterYSize} px) and {vh_label} ({vh.RasterXSize} x "
                          f"{vh.RasterYSize} px) are not the same size: VV and VH must share one pixel grid")
-    if not _same_place(Georeferencing.of(vv), Georeferencing.of(vh)):
+    if not Georeferencing.of(vv).same_place(Georeferencing.of(vh)):
         raise InputError(f"{vv_label} and {vh_label} do not lie on the same pixel grid (georeferencing or CRS "
                          "differ): VV and VH must share one; resample one onto the other first")
 

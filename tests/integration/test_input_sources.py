@@ -64,9 +64,9 @@ def test_cli_batch_names_outputs_after_the_dataset_and_refuses_two_inputs_for_on
     with pytest.raises(SystemExit) as exit_:
         main([names[0], str(rhone), "--out-dir", str(tmp_path / "again"), "--model", str(model_file), "--overwrite"])
     assert exit_.value.code == 2
+    both = tmp_path / "again" / "rhone-delta_vv_db_utm31n_rgb.tif"
     assert capsys.readouterr().err.strip().endswith(
-        f"error: {names[0]} and {rhone} would both be written to {tmp_path / 'again' / 'rhone-delta_vv_db_utm31n_rgb.tif'}: "
-        "colorize them into different folders")
+        f"error: {names[0]} and {rhone} would both be written to {both}: colorize them into different folders")
     assert not (tmp_path / "again").exists()
 
 

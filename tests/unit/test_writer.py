@@ -4,7 +4,8 @@ import pytest
 from osgeo import gdal
 
 from sar_colorizer.core import raster_io
-from sar_colorizer.core.raster_io import OUTPUT_BLOCK_HEIGHT, OUTPUT_BLOCK_WIDTH, Georeferencing, RgbGeoTiffWriter
+from sar_colorizer.core.georef import Georeferencing
+from sar_colorizer.core.raster_io import OUTPUT_BLOCK_HEIGHT, OUTPUT_BLOCK_WIDTH, RgbGeoTiffWriter
 
 W, H = 700, 450  # not multiples of the block size: partial blocks on the right and bottom edges
 GT = (300000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0)
