@@ -571,7 +571,18 @@ class RgbGeoTiffWriter:
     def abort(self) -> None:
         """Forget everything written: the temporary file goes, the requested name is untouched."""
         self._targets = self._levels = None  # GDAL bands: never used after their dataset is closed
-        self.ds = None
+        if self.ds is not None:
+            # closing a file that is thrown away may fail again (the disk that filled up is still
+            # full); that error is moot, and raised from a destructor it would only print a traceback
+            was = gdal.GetUseExceptions()
+            gdal.DontUseExceptions()
+            gdal.PushErrorHandler("CPLQuietErrorHandler")
+            try:
+                self.ds = None
+            finally:
+                gdal.PopErrorHandler()
+                if was:
+                    gdal.UseExceptions()
         for p in (self.tmp, Path(str(self.tmp) + ".msk"), Path(str(self.tmp) + ".aux.xml")):
             try:
                 p.unlink()

@@ -295,3 +295,34 @@ def test_a_gdal_message_on_several_lines_is_shown_on_one():
     assert one_line(exc) == ("cut.tif, band 1: IReadBlock failed at X offset 1, Y offset 2: TIFFReadEncodedTile() "
                              "failed.; May be caused by: TIFFReadEncodedTile() failed.; May be caused by: "
                              "TIFFReadEncodedTile:Read error at row 4294967295, col 4294967295")
+
+
+def test_a_full_disk_gives_one_message_and_leaves_nothing(shared_data, tmp_path):
+    """The CLI in a process whose files may not grow past 64 KiB (RLIMIT_FSIZE, as a full disk), on
+    the real Rhone scene with the bundled model (its 120 KB output does not fit; a random test
+    model's nearly flat colours would)."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    from sar_colorizer.core.modelfile import DEFAULT_MODEL_PATH
+
+    if not DEFAULT_MODEL_PATH.is_file():
+        pytest.skip(f"the bundled model is not installed at {DEFAULT_MODEL_PATH}")
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "rhone_rgb.tif"
+    done = subprocess.run(
+        [sys.executable, "-m", "sar_colorizer.core.cli", str(shared_data / "scenes" / "rhone-delta_vv_db_utm31n.tif"),
+         str(out), "--backend", "torch", "-q"],
+        capture_output=True, text=True, preexec_fn=small_files, timeout=300)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"sar-colorize: error: cannot write {out}: ") and done.stderr.count("\n") == 1, \
+        done.stderr
+    assert list(out_dir.iterdir()) == []
