@@ -481,6 +481,7 @@ class RgbGeoTiffWriter:
                    "BIGTIFF=IF_SAFER"] + ([f"NUM_THREADS={compress_threads}"] if compress_threads else [])
         # the mask inside the GeoTIFF, not in a .msk beside it; thread-local, so the setting
         # of QGIS and of other plugins in the same process is left as it was
+        self.ds: Optional[gdal.Dataset] = None
         gdal.SetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", "YES")
         try:
             self.ds = gdal.GetDriverByName("GTiff").Create(str(self.tmp), width, height, 3, gdal.GDT_Byte, options)
