@@ -39,9 +39,11 @@ def dialog_parameters(layer: Optional[QgsMapLayer]) -> dict:
     if path is None:
         return params
     try:
-        from .core.raster_io import guess_band_roles
+        from .core.raster_io import bands_by_order, guess_band_roles, open_raster
 
         roles = guess_band_roles(path)
+        if bands_by_order(open_raster(path), roles):
+            return params  # left to the run, which tells VV from VH by their strength
     except Exception:  # noqa: BLE001 - a guess only: the dialog then shows empty (= detect) bands
         return params
     for role, key in (("VV", "VV_BAND"), ("VH", "VH_BAND")):

@@ -76,6 +76,7 @@ class SarRaster:
     # role -> (scale, offset) of bands whose stored numbers are scaled (dB as Int16 x 0.01, say)
     scaling: dict[str, tuple[float, float]] = field(default_factory=dict)
     sources: dict[str, gdal.Dataset] = field(default_factory=dict)  # role -> dataset, when not `dataset`
+    bands_by_order: bool = False  # VV, VH told by the band order alone (no name or metadata says)
 
     @property
     def label(self) -> str:
@@ -227,6 +228,13 @@ def _guess_band_roles(source: str | os.PathLike | gdal.Dataset) -> dict[str, int
     )
 
 
+def bands_by_order(ds: gdal.Dataset, roles: dict[str, int]) -> bool:
+    """Whether VV and VH were told by the band order alone (two bands, neither named): the run
+    then checks their strength (pipeline.polarisations_reversed)."""
+    return roles == {"VV": 1, "VH": 2} and ds.RasterCount == 2 and not any(
+        band_polarisation(ds, i) for i in (1, 2))
+
+
 def band_polarisation(ds: gdal.Dataset, number: int) -> Optional[str]:
     """VV, VH, HH or HV when the band's description or metadata says so (GDAL's SAFE driver, SNAP,
     GEE exports), else None."""
@@ -294,6 +302,7 @@ def open_sar(name: str | os.PathLike, bands: Optional[dict[str, int]] = None,
                 "first (e.g. SNAP: Calibration, TOPS Deburst, Multilooking, Terrain Correction)")
     raster = SarRaster(name=name, dataset=ds, bands={r: int(n) for r, n in roles.items()}, nodata={},
                        sources=sources)
+    raster.bands_by_order = not bands and vh is None and bands_by_order(ds, raster.bands)
     for role, number in raster.bands.items():
         said = band_polarisation(raster.source(role), number)
         if _STANDS_IN_FOR.get(said) == role:

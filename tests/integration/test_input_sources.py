@@ -330,3 +330,28 @@ def test_a_sentinel1_safe_product_as_delivered_folder_manifest_or_zip(shared_dat
         assert main([source, "--out-dir", str(tmp_path / folder), "--model", str(model), "-q"]) == 0
         written = tmp_path / folder / f"{PRODUCT}_rgb.tif"
         assert np.array_equal(pixels(written)[0], rgb)
+
+
+def test_vv_and_vh_stored_the_other_way_round_are_told_apart_by_their_strength(shared_data, model_factory,
+                                                                               model_file, tmp_path):
+    """A two-band file with no band names is VV, VH by convention; VH first (exports that sort band
+    names) gave the model its bands swapped. VV is the stronger (by 5.5-7.5 dB in all 23 real
+    dual-pol scenes here), so the weaker first band is now taken as VH, with a warning."""
+    scene = shared_data / "scenes" / SEN12
+    swapped = tmp_path / "vh_then_vv.tif"
+    gdal.Translate(str(swapped), str(scene), bandList=[2, 1])
+    dual = model_factory(bands=("VV", "VH"), availability=True)
+    for model, kind in ((dual, "dual"), (model_file, "vv_only")):
+        result = colorize(swapped, tmp_path / f"{kind}_swapped.tif", ColorizeOptions(model_path=model))
+        colorize(scene, tmp_path / f"{kind}.tif", ColorizeOptions(model_path=model))
+        assert result.bands_used == ({"VV": 2, "VH": 1} if kind == "dual" else {"VV": 2})
+        assert result.warnings == [
+            "vh_then_vv.tif: band 1 is the weaker of its two bands, so band 2 is taken as VV and band 1 as VH "
+            "(co-polarised backscatter is the stronger); if that is wrong, say which band is which (command line: "
+            "--bands VV=1,VH=2; QGIS: the VV band / VH band fields)"]
+        assert np.array_equal(pixels(tmp_path / f"{kind}_swapped.tif")[0], pixels(tmp_path / f"{kind}.tif")[0])
+
+    # the right order, or bands the user named, are left as they are
+    assert colorize(scene, tmp_path / "a.tif", ColorizeOptions(model_path=dual)).warnings == []
+    said = colorize(swapped, tmp_path / "b.tif", ColorizeOptions(model_path=dual, bands={"VV": 1, "VH": 2}))
+    assert said.bands_used == {"VV": 1, "VH": 2} and said.warnings == []

@@ -6,6 +6,7 @@ import sys
 import textwrap
 
 import pytest
+from osgeo import gdal
 from qgis.core import QgsApplication, QgsProject, QgsVectorLayer
 from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication, QEvent
@@ -75,8 +76,8 @@ def opened_dialogs(monkeypatch, processing_module):
     return calls
 
 
-@pytest.mark.parametrize("relative, bands", [(RHONE, {"VV_BAND": 1}),
-                                             (DUAL_POL, {"VV_BAND": 1, "VH_BAND": 2})])
+# two unnamed bands are left empty (= detect): the run tells VV from VH by their strength
+@pytest.mark.parametrize("relative, bands", [(RHONE, {"VV_BAND": 1}), (DUAL_POL, {})])
 def test_right_click_action_opens_dialog_with_that_layer(no_provider, recording_iface, opened_dialogs, scene,
                                                          load_raster, qgis_new_project, relative, bands):
     layer = load_raster(scene(relative))
@@ -104,20 +105,26 @@ def test_menu_action_without_a_raster_opens_an_empty_dialog(no_provider, recordi
 
 
 def test_real_dialog_opens_with_the_layer_and_bands(provider, processing_module, scene, load_raster,
-                                                    qgis_new_project, qgis_iface, monkeypatch):
+                                                    qgis_new_project, qgis_iface, monkeypatch, tmp_path):
     """The parameters the action passes are accepted by Processing's own dialog widgets."""
     from qgis.gui import QgsBrowserGuiModel
 
     browser = QgsBrowserGuiModel()  # pytest-qgis's iface stub has none
     monkeypatch.setattr(qgis_iface, "browserModel", lambda: browser, raising=False)
-    layer = load_raster(scene(DUAL_POL))
+    named = tmp_path / "named_dual_pol.tif"
+    gdal.Translate(str(named), str(scene(DUAL_POL)))
+    ds = gdal.Open(str(named), gdal.GA_Update)
+    for number, pol in ((1, "VV"), (2, "VH")):
+        ds.GetRasterBand(number).SetDescription(pol)
+    ds = None
+    layer = load_raster(named)
     QgsProject.instance().addMapLayer(layer)
     params = plugin_module.dialog_parameters(layer)
     dialog = processing_module.createAlgorithmDialog("sarcolorizer:colorizesar", params)
     try:
         values = dialog.mainWidget().createProcessingParameters()
         assert values["INPUT"] == layer.id()
-        assert (values["VV_BAND"], values["VH_BAND"]) == (1, 2)
+        assert (values["VV_BAND"], values["VH_BAND"]) == (1, 2)  # named VV and VH
         assert "Sentinel-1 GRD backscatter" in dialog.algorithm().shortHelpString()
     finally:
         dialog.close()
