@@ -91,3 +91,16 @@ def gcp_copy():
 def lonlat():
     """`lonlat(scene, [(pixel, line), ...])`: see lonlat_of."""
     return lonlat_of
+
+
+@pytest.fixture(scope="session")
+def benchmark():
+    """`benchmark("grd_amplitudes")`: a script of benchmarks/ as a module, for the helpers a test
+    shares with it (the scripts import their `common` module from their own folder)."""
+    import importlib
+    import sys
+
+    folder = str(REPO / "benchmarks")
+    if folder not in sys.path:
+        sys.path.append(folder)
+    return importlib.import_module

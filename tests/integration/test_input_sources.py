@@ -116,30 +116,8 @@ def test_input_without_any_georeferencing_still_warns(rhone, model_file, tmp_pat
     assert out.GetGeoTransform(can_return_null=True) is None and out.GetGCPCount() == 0
 
 
-def grd_amplitudes(scene, out, calibration: float = 500.0):
-    """The scene as ESA delivers GRD products: UInt16 amplitudes DN with sigma0 = DN^2 / A^2 (A a
-    typical calibration constant), 0 outside the valid area, the GRD image description. Returns
-    where the scene is valid."""
-    src = gdal.Open(str(scene))
-    db = src.ReadAsArray().astype(np.float64).reshape(src.RasterCount, src.RasterYSize, src.RasterXSize)
-    valid = np.ones(db.shape[1:], bool)
-    for i, band in enumerate(db):
-        nodata = src.GetRasterBand(i + 1).GetNoDataValue()
-        valid &= np.isfinite(band) & (band != nodata if nodata is not None else True)
-    dn = np.where(valid, np.clip(np.round(calibration * 10 ** (np.nan_to_num(db) / 20)), 1, 65535), 0)
-    ds = gdal.GetDriverByName("GTiff").Create(str(out), src.RasterXSize, src.RasterYSize, src.RasterCount,
-                                              gdal.GDT_UInt16)
-    ds.SetGeoTransform(src.GetGeoTransform())
-    ds.SetProjection(src.GetProjection())
-    ds.SetMetadataItem("TIFFTAG_IMAGEDESCRIPTION", "Sentinel-1A IW GRD HR L1")
-    for i in range(src.RasterCount):
-        ds.GetRasterBand(i + 1).WriteArray(dn[i].astype(np.uint16))
-    ds = None
-    return valid
-
-
 @pytest.mark.parametrize("scene_name", [RHONE, "sen12ms-cr-s1/ROIs1158_spring_s1_1_p540.tif"])
-def test_grd_amplitudes_are_colorized_like_the_calibrated_db_scene(shared_data, scene_name, tmp_path):
+def test_grd_amplitudes_are_colorized_like_the_calibrated_db_scene(shared_data, scene_name, benchmark, tmp_path):
     """The bundled model on a real scene in dB, and on the same scene as GRD amplitudes: the file's
     description makes them amplitudes (dB up to the calibration offset the scene normalisation takes
     away), not display numbers, which gave colours 15-38 levels off on average."""
@@ -149,7 +127,7 @@ def test_grd_amplitudes_are_colorized_like_the_calibrated_db_scene(shared_data, 
         pytest.skip(f"the bundled model is not installed at {DEFAULT_MODEL_PATH}")
     scene = shared_data / "scenes" / scene_name
     grd = tmp_path / "s1a-iw-grd.tiff"
-    valid = grd_amplitudes(scene, grd)
+    valid = benchmark("grd_amplitudes").as_grd(scene, grd)  # the writer benchmarks/grd_amplitudes.py measures with
     colorize(scene, tmp_path / "from_db.tif", ColorizeOptions())
     result = colorize(grd, tmp_path / "from_grd.tif", ColorizeOptions())
     assert set(result.units.split(",")) == {f"{b}:amplitude" for b in result.bands_used}
