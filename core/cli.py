@@ -28,6 +28,15 @@ def parse_bands(text: str) -> dict[str, int]:
     return out
 
 
+def parse_extent(text: str) -> tuple[float, float, float, float]:
+    """'xmin,ymin,xmax,ymax' -> floats."""
+    try:
+        xmin, ymin, xmax, ymax = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad extent {text!r}: use XMIN,YMIN,XMAX,YMAX, e.g. 4.6,43.4,4.8,43.6")
+    return xmin, ymin, xmax, ymax
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="sar-colorize",
@@ -47,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vh", metavar="VH_INPUT",
                    help="VH from this file, VV from INPUT (polarisations kept in two files, as ASF's RTC "
                         "products); both on one pixel grid. --bands then numbers the band in each file (default 1)")
+    p.add_argument("--extent", type=parse_extent, metavar="XMIN,YMIN,XMAX,YMAX",
+                   help="colorize only this part, in the input's CRS (longitude/latitude for a GRD product in "
+                        "radar geometry); default: all of it")
     p.add_argument("--units", choices=UNITS, default="auto",
                    help="input scaling (default: detect: dB, linear power, amplitude for ESA GRD files, "
                         "dn for other integers)")
@@ -117,7 +129,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     options = ColorizeOptions(
         model_path=args.model, bands=args.bands, units=args.units, tile_size=args.tile_size,
         overlap=args.overlap, backend=args.backend, device=args.device,
-        batch_size=args.batch_size, overwrite=args.overwrite, threads=args.threads)
+        batch_size=args.batch_size, overwrite=args.overwrite, threads=args.threads, extent=args.extent)
     failures = skipped = 0
     for src, dst in jobs:
         if args.skip_existing and dst.exists():

@@ -67,3 +67,50 @@ class Georeferencing:
                 if not srs_a.IsSame(srs_b):
                     return False
         return True
+
+    def shifted(self, x0: int, y0: int) -> "Georeferencing":
+        """The georeferencing of the window whose top left is input pixel (x0, y0)."""
+        geotransform = None
+        if self.geotransform is not None:
+            g = self.geotransform
+            geotransform = (g[0] + x0 * g[1] + y0 * g[2], g[1], g[2], g[3] + x0 * g[4] + y0 * g[5], g[4], g[5])
+        gcps = tuple(gdal.GCP(p.GCPX, p.GCPY, p.GCPZ, p.GCPPixel - x0, p.GCPLine - y0, p.Info, p.Id)
+                     for p in self.gcps)
+        rpc = None
+        if self.rpc:
+            rpc = dict(self.rpc)
+            rpc["LINE_OFF"] = str(float(rpc.get("LINE_OFF", 0)) - y0)
+            rpc["SAMP_OFF"] = str(float(rpc.get("SAMP_OFF", 0)) - x0)
+        return Georeferencing(geotransform, self.projection, gcps, self.gcp_projection, rpc)
+
+
+Window = tuple[int, int, int, int]  # x0, y0, width, height in pixels
+
+
+def window_for_extent(ds: gdal.Dataset, extent: tuple[float, float, float, float]) -> Optional[Window]:
+    """The pixels of `ds` that cover `extent` (xmin, ymin, xmax, ymax in its CRS; for a raster placed
+    by ground control points, in theirs), or None when they do not overlap."""
+    xmin, ymin, xmax, ymax = extent
+    corners = [(xmin, ymin), (xmin, ymax), (xmax, ymin), (xmax, ymax)]
+    geotransform = ds.GetGeoTransform(can_return_null=True)
+    if geotransform is not None:
+        inverse = gdal.InvGeoTransform(geotransform)
+        pixels = [gdal.ApplyGeoTransform(inverse, x, y) for x, y in corners]
+    elif ds.GetGCPCount():
+        to_pixels = gdal.Transformer(ds, None, [])  # GCPs: pixel/line <-> their CRS
+        pixels = []
+        for x, y in corners:
+            ok, point = to_pixels.TransformPoint(1, x, y)  # 1: from the GCPs' CRS to pixel/line
+            if not ok:
+                return None
+            pixels.append(point[:2])
+    else:
+        raise ValueError("the raster has no georeferencing: an extent cannot be placed on it")
+    columns, rows = [p[0] for p in pixels], [p[1] for p in pixels]
+    # pixels partly inside count; an edge within 1e-6 px of a pixel border is on it (float round-off)
+    x0, y0 = (max(0, int(np.floor(min(v) + 1e-6))) for v in (columns, rows))
+    x1 = min(ds.RasterXSize, int(np.ceil(max(columns) - 1e-6)))
+    y1 = min(ds.RasterYSize, int(np.ceil(max(rows) - 1e-6)))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return x0, y0, x1 - x0, y1 - y0

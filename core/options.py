@@ -21,6 +21,8 @@ class ColorizeOptions:
     batch_size: Optional[int] = None           # None: 1 on the CPU, 8 on CUDA (see batch_size_for)
     overwrite: bool = False
     threads: Optional[int] = None              # None: all cores
+    # xmin, ymin, xmax, ymax in the input's CRS (lon/lat for a GRD placed by GCPs); None: all of it
+    extent: Optional[tuple[float, float, float, float]] = None
 
 
 def batch_size_for(device: str, asked: Optional[int]) -> int:

@@ -113,7 +113,8 @@ def provenance(raster: raster_io.SarRaster, meta: ModelMetadata, band_units: dic
         "SAR_COLORIZER_UNITS": ",".join(f"{role}:{unit}" for role, unit in band_units.items()),
         "SAR_COLORIZER_MODEL": meta.name,
         "SAR_COLORIZER_TILE": f"{tile} px, overlap {overlap} px",
-    }
+    } | ({"SAR_COLORIZER_WINDOW": "x {}, y {}, {} x {} px of the source".format(*raster.window)}
+         if raster.window else {})
 
 
 def read_strip(raster: raster_io.SarRaster, y0: int, rows: int, meta: ModelMetadata,
@@ -181,7 +182,7 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
     say = log or (lambda _msg: None)
     raster_io.check_output_path(output_path, options.overwrite)  # before any reading or model loading
     model_path = resolve_model_path(options.model_path)
-    raster = raster_io.open_sar(input_path, options.bands, vh=vh_path)
+    raster = raster_io.open_sar(input_path, options.bands, vh=vh_path, extent=options.extent)
     for source in (input_path, vh_path):
         if source is not None and Path(output_path).exists() and not names.is_dataset_name(source) \
                 and os.path.samefile(output_path, source):
@@ -216,7 +217,7 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
         raise InputError(f"overlap {overlap} must be between 0 and the tile size {tile}")
     grid = TileGrid(raster.width, raster.height, tile, overlap)
     writer = raster_io.RgbGeoTiffWriter(
-        output_path, raster.width, raster.height, raster_io.Georeferencing.of(raster.dataset),
+        output_path, raster.width, raster.height, raster.georeferencing,
         overwrite=options.overwrite,
         block_height=raster_io.output_block_height(tile - overlap),
         compress_threads=compress_threads(backend.device),

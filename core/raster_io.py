@@ -18,7 +18,7 @@ import numpy as np
 from osgeo import gdal
 
 from .errors import InputError, OutputError, one_line
-from .georef import Georeferencing
+from .georef import Georeferencing, Window, window_for_extent
 from .names import dataset_label, is_dataset_name
 
 STATS_SAMPLE_SIZE = 1024  # longest side of the decimated read used for scene statistics
@@ -77,6 +77,7 @@ class SarRaster:
     scaling: dict[str, tuple[float, float]] = field(default_factory=dict)
     sources: dict[str, gdal.Dataset] = field(default_factory=dict)  # role -> dataset, when not `dataset`
     bands_by_order: bool = False  # VV, VH told by the band order alone (no name or metadata says)
+    window: Optional[Window] = None  # the part of the raster to colorize (x0, y0, width, height); None: all
 
     @property
     def label(self) -> str:
@@ -85,11 +86,17 @@ class SarRaster:
 
     @property
     def width(self) -> int:
-        return self.dataset.RasterXSize
+        return self.window[2] if self.window else self.dataset.RasterXSize
 
     @property
     def height(self) -> int:
-        return self.dataset.RasterYSize
+        return self.window[3] if self.window else self.dataset.RasterYSize
+
+    @property
+    def georeferencing(self) -> Georeferencing:
+        """Where the pixels to colorize lie: the input's georeferencing, moved to the window's corner."""
+        place = Georeferencing.of(self.dataset)
+        return place.shifted(*self.window[:2]) if self.window else place
 
     def source(self, role: str) -> gdal.Dataset:
         return self.sources.get(role, self.dataset)
@@ -119,6 +126,8 @@ class SarRaster:
         decimated when buffer sizes are given."""
         band = self.band(role)
         cols = self.width - x0 if cols is None else cols
+        if self.window:  # window coordinates -> the file's
+            x0, y0 = x0 + self.window[0], y0 + self.window[1]
         failure = (f"{dataset_label(self.source(role).GetDescription() or self.name)}: band {self.bands[role]} "
                    f"({role}) cannot be read at rows {y0}-{y0 + rows}, columns {x0}-{x0 + cols}; the file may be "
                    "damaged or incomplete")
@@ -275,9 +284,11 @@ def check_same_grid(vv: gdal.Dataset, vh: gdal.Dataset) -> None:
 
 
 def open_sar(name: str | os.PathLike, bands: Optional[dict[str, int]] = None,
-             vh: Optional[str | os.PathLike] = None) -> SarRaster:
+             vh: Optional[str | os.PathLike] = None,
+             extent: Optional[tuple[float, float, float, float]] = None) -> SarRaster:
     """Open a SAR input (a file or another GDAL dataset name) with its band roles; with `vh`, VV
-    from `name` and VH from that other file, `bands` then numbering the band within each (default 1)."""
+    from `name` and VH from that other file, `bands` then numbering the band within each (default 1);
+    with `extent` (xmin, ymin, xmax, ymax in the input's CRS), only the pixels that cover it."""
     name = os.fspath(name)
     ds = open_raster(name)
     sources = {}
@@ -303,6 +314,8 @@ def open_sar(name: str | os.PathLike, bands: Optional[dict[str, int]] = None,
     raster = SarRaster(name=name, dataset=ds, bands={r: int(n) for r, n in roles.items()}, nodata={},
                        sources=sources)
     raster.bands_by_order = not bands and vh is None and bands_by_order(ds, raster.bands)
+    if extent is not None:
+        raster.window = _window(ds, extent, raster.label)
     for role, number in raster.bands.items():
         said = band_polarisation(raster.source(role), number)
         if _STANDS_IN_FOR.get(said) == role:
@@ -323,6 +336,20 @@ def open_sar(name: str | os.PathLike, bands: Optional[dict[str, int]] = None,
             raster.scaling[role] = (1.0 if scale is None else float(scale), 0.0 if offset is None else float(offset))
     raster.units_hint = "amplitude" if grd and not raster.scaling else None
     return raster
+
+
+def _window(ds: gdal.Dataset, extent: tuple[float, float, float, float], label: str) -> Window:
+    xmin, ymin, xmax, ymax = extent
+    if not (xmin < xmax and ymin < ymax):
+        raise InputError(f"extent {xmin:g}, {ymin:g}, {xmax:g}, {ymax:g} is empty: give xmin, ymin, xmax, ymax")
+    try:
+        window = window_for_extent(ds, extent)
+    except ValueError as exc:
+        raise InputError(f"{label}: {exc}") from None
+    if window is None:
+        raise InputError(f"{label}: the extent {xmin:g}, {ymin:g}, {xmax:g}, {ymax:g} does not overlap the raster "
+                         "(give it in the raster's CRS)")
+    return window
 
 
 def read_scene_sample(sar: SarRaster, role: str) -> np.ndarray:

@@ -25,6 +25,7 @@ from qgis.core import (
     QgsProcessingParameterBand,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
+    QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -61,6 +62,7 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
     VV_BAND = "VV_BAND"
     VH_BAND = "VH_BAND"
     VH_INPUT = "VH_INPUT"
+    EXTENT = "EXTENT"
     MODEL = "MODEL"
     TILE_SIZE = "TILE_SIZE"
     OVERLAP = "OVERLAP"
@@ -110,6 +112,8 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
             self.VH_BAND, tr("VH band (empty: detect)"),
             None, self.INPUT, optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(self.VH_INPUT, tr("Separate VH raster"), optional=True))
+        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, tr("Only this extent (empty: the whole raster)"),
+                                                       optional=True))
         # Optional (empty = the bundled model) rather than mandatory-with-default: QGIS 3.22's
         # qgis_process reports a mandatory file parameter as missing even when it has a default.
         self.addParameter(QgsProcessingParameterFile(
@@ -223,7 +227,17 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
             "overlap": overlap or None,
             "backend": BACKENDS[self.parameterAsEnum(parameters, self.BACKEND, context)],
             "device": DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
+            "extent": self._extent(parameters, context, layer),
         }
+
+    def _extent(self, parameters, context, layer: QgsRasterLayer) -> Optional[tuple[float, float, float, float]]:
+        """The EXTENT in the input layer's CRS (the CRS its GCPs are in, for a GRD in radar geometry)."""
+        if parameters.get(self.EXTENT) in (None, ""):
+            return None
+        rect = self.parameterAsExtent(parameters, self.EXTENT, context, layer.crs())
+        if rect.isNull() or rect.isEmpty():
+            return None
+        return rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum()
 
     # --- the run --------------------------------------------------------------------------
     def processAlgorithm(self, parameters, context: QgsProcessingContext, feedback: QgsProcessingFeedback):  # noqa: N802
@@ -244,6 +258,7 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
             overlap=values["overlap"],
             backend=values["backend"],
             device=values["device"],
+            extent=values["extent"],
             overwrite=True,  # the file dialog (or the batch table) already asked
         )
         feedback.pushInfo(tr("Input: {}").format(values["input_path"]))
@@ -355,6 +370,8 @@ def help_html(model_path: Optional[Path] = None) -> str:
         "<p><b>Output</b>: a GeoTIFF with 3 byte bands (R, G, B) and a nodata mask, with the same "
         "size and georeferencing as the input (extent and CRS, or ground control points), added to the project as "
         "<i>&lt;input name&gt; (colorized)</i>; nodata stays transparent.</p>",
+        "<p><b>Only this extent</b>: colorize just the part of the raster that covers it (drawn on "
+        "the map, or a layer's extent); the scene statistics are then those of that part.</p>",
         "<p><b>Advanced</b>: tile size and overlap (0 = the model's own), backend (torch, or onnx "
         "with onnxruntime) and device (cuda needs a CUDA build of torch).</p>",
     ]

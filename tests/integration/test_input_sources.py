@@ -1,6 +1,7 @@
 """Inputs that are not plain GeoTIFF files with a geotransform, on a real scene: a member of a zip
 file, a GeoPackage raster table (both as QGIS layers hand them over), and a Sentinel-1 GRD-like
 raster georeferenced by ground control points instead of a geotransform."""
+import re
 import zipfile
 
 import numpy as np
@@ -333,3 +334,39 @@ def test_vv_and_vh_stored_the_other_way_round_are_told_apart_by_their_strength(s
     assert colorize(scene, tmp_path / "a.tif", ColorizeOptions(model_path=dual)).warnings == []
     said = colorize(swapped, tmp_path / "b.tif", ColorizeOptions(model_path=dual, bands={"VV": 1, "VH": 2}))
     assert said.bands_used == {"VV": 1, "VH": 2} and said.warnings == []
+
+
+def test_an_extent_colorizes_only_the_pixels_that_cover_it(rhone, model_file, gcp_copy, tmp_path, capsys):
+    src = gdal.Open(str(rhone))
+    gt = src.GetGeoTransform()
+    # columns 100-199.5 and rows 50-149 of the Rhone scene, in its UTM coordinates
+    extent = (gt[0] + 100 * gt[1], gt[3] + 150 * gt[5], gt[0] + 199.5 * gt[1], gt[3] + 50 * gt[5])
+    out = tmp_path / "part.tif"
+    assert main([str(rhone), str(out), "--extent", ",".join(map(repr, extent)), "--model", str(model_file),
+                 "--backend", "torch", "-q"]) == 0
+    part = gdal.Open(str(out))
+    assert (part.RasterXSize, part.RasterYSize) == (100, 100)
+    assert part.GetGeoTransform() == pytest.approx((gt[0] + 100 * gt[1], gt[1], 0, gt[3] + 50 * gt[5], 0, gt[5]))
+    assert part.GetSpatialRef().IsSame(src.GetSpatialRef())
+    assert part.GetMetadataItem("SAR_COLORIZER_WINDOW") == "x 100, y 50, 100 x 100 px of the source"
+    assert part.ReadAsArray().std() > 1
+
+    # a GRD placed by ground control points: the extent in their longitude/latitude, the GCPs moved
+    grd = tmp_path / "grd.tif"
+    gcps = gcp_copy(rhone, grd)
+    lon = sorted(g.GCPX for g in gcps)
+    lat = sorted(g.GCPY for g in gcps)
+    result = colorize(grd, tmp_path / "grd_part.tif", ColorizeOptions(  # the south-east quarter
+        model_path=model_file, extent=((lon[0] + lon[-1]) / 2, lat[0], lon[-1], (lat[0] + lat[-1]) / 2)))
+    grd_part = gdal.Open(str(result.output_path))
+    x0, y0 = (int(v) for v in re.match(r"x (\d+), y (\d+), ", grd_part.GetMetadataItem("SAR_COLORIZER_WINDOW")).groups())
+    assert 120 < x0 < 150 and 95 < y0 < 125  # about the middle of the 268 x 217 scene
+    assert (grd_part.RasterXSize, grd_part.RasterYSize) == (268 - x0, 217 - y0)
+    assert grd_part.GetGeoTransform(can_return_null=True) is None
+    assert [(g.GCPPixel, g.GCPLine, g.GCPX, g.GCPY) for g in grd_part.GetGCPs()] == \
+        [(g.GCPPixel - x0, g.GCPLine - y0, g.GCPX, g.GCPY) for g in gcps]
+
+    assert main([str(rhone), str(tmp_path / "none.tif"), "--extent", "0,0,1,1", "--model", str(model_file), "-q"]) == 1
+    assert capsys.readouterr().err.strip() == ("sar-colorize: error: rhone-delta_vv_db_utm31n.tif: the extent 0, 0, 1, 1 "
+                                               "does not overlap the raster (give it in the raster's CRS)")
+    assert not (tmp_path / "none.tif").exists()

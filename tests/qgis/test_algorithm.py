@@ -63,8 +63,8 @@ def test_provider_registers_algorithm_with_its_parameters(provider):
     assert provider.name() == "SAR Colorizer"
     assert alg is not None and alg.displayName() == "Colorize SAR"
     names = [p.name() for p in alg.parameterDefinitions()]
-    assert names == ["INPUT", "VV_BAND", "VH_BAND", "VH_INPUT", "MODEL", "TILE_SIZE", "OVERLAP", "BACKEND", "DEVICE",
-                     "OUTPUT"]
+    assert names == ["INPUT", "VV_BAND", "VH_BAND", "VH_INPUT", "EXTENT", "MODEL", "TILE_SIZE", "OVERLAP", "BACKEND",
+                     "DEVICE", "OUTPUT"]
     assert alg.parameterDefinition("VH_INPUT").flags() & QgsProcessingParameterDefinition.FlagOptional
     advanced = {p.name() for p in alg.parameterDefinitions()
                 if p.flags() & QgsProcessingParameterDefinition.FlagAdvanced}
@@ -204,6 +204,27 @@ def test_vh_from_a_separate_raster_gives_the_output_of_the_two_band_file(provide
         processing_module.run(ALG, {"INPUT": str(vv), "VH_INPUT": str(vh), "VH_BAND": 1, "MODEL": str(model),
                                     "OUTPUT": str(tmp_path / "x.tif")})
     assert not (tmp_path / "x.tif").exists()
+
+
+def test_an_extent_in_another_crs_colorizes_the_part_it_covers(provider, processing_module, tiny_model, scene,
+                                                                tmp_path):
+    from qgis.core import QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsRectangle
+
+    source = scene(RHONE)
+    layer = QgsRasterLayer(str(source), "rhone")
+    e = layer.extent()
+    # the left half of the scene, given in longitude/latitude: QGIS turns it into the layer's UTM
+    left = QgsRectangle(e.xMinimum(), e.yMinimum(), (e.xMinimum() + e.xMaximum()) / 2, e.yMaximum())
+    wgs84 = QgsCoordinateReferenceSystem("EPSG:4326")
+    to_wgs84 = QgsCoordinateTransform(layer.crs(), wgs84, QgsProject.instance())
+    lonlat = to_wgs84.transformBoundingBox(left.buffered(-25))  # inside, so that reprojection does not widen it
+    text = f"{lonlat.xMinimum()},{lonlat.xMaximum()},{lonlat.yMinimum()},{lonlat.yMaximum()} [EPSG:4326]"
+    out = tmp_path / "left.tif"
+    processing_module.run(ALG, {"INPUT": str(source), "EXTENT": text, "MODEL": str(tiny_model), "OUTPUT": str(out)})
+    part = gdal.Open(str(out))
+    x0 = int(part.GetMetadataItem("SAR_COLORIZER_WINDOW").split(",")[0].split()[1])
+    assert x0 <= 2 and 128 <= part.RasterXSize <= 140 and 200 <= part.RasterYSize <= 217
+    assert part.GetGeoTransform()[0] == pytest.approx(e.xMinimum() + 20 * x0)
 
 
 def test_cancel_stops_and_leaves_nothing_behind(provider, processing_module, tiny_model, scene, tmp_path):
