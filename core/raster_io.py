@@ -10,7 +10,7 @@ import os
 import re
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -353,7 +353,11 @@ def _window(ds: gdal.Dataset, extent: tuple[float, float, float, float], label: 
 
 
 def read_scene_sample(sar: SarRaster, role: str) -> np.ndarray:
-    """A decimated (nearest) read of a whole band, NaN where invalid, for scene statistics."""
+    """A decimated (nearest) read of a whole band, NaN where invalid, for scene statistics.
+
+    Of the whole scene even when only a window is colorized: windows colorized one by one then
+    meet without a seam, as tiles do (the statistics are the scene's, never a part's)."""
+    sar = replace(sar, window=None)
     scale = max(sar.width, sar.height) / STATS_SAMPLE_SIZE
     if scale > 1:
         xs, ys = max(1, round(sar.width / scale)), max(1, round(sar.height / scale))

@@ -371,7 +371,8 @@ def help_html(model_path: Optional[Path] = None) -> str:
         "size and georeferencing as the input (extent and CRS, or ground control points), added to the project as "
         "<i>&lt;input name&gt; (colorized)</i>; nodata stays transparent.</p>",
         "<p><b>Only this extent</b>: colorize just the part of the raster that covers it (drawn on "
-        "the map, or a layer's extent); the scene statistics are then those of that part.</p>",
+        "the map, or a layer's extent), normalised with the whole scene's statistics so that parts "
+        "colorized one by one meet without a seam.</p>",
         "<p><b>Advanced</b>: tile size and overlap (0 = the model's own), backend (torch, or onnx "
         "with onnxruntime) and device (cuda needs a CUDA build of torch).</p>",
     ]

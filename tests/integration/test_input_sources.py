@@ -370,3 +370,18 @@ def test_an_extent_colorizes_only_the_pixels_that_cover_it(rhone, model_file, gc
     assert capsys.readouterr().err.strip() == ("sar-colorize: error: rhone-delta_vv_db_utm31n.tif: the extent 0, 0, 1, 1 "
                                                "does not overlap the raster (give it in the raster's CRS)")
     assert not (tmp_path / "none.tif").exists()
+
+
+def test_an_extent_is_normalised_with_the_whole_scene_statistics(rhone, model_file):
+    """Windows colorized one by one must meet without a seam, as tiles do."""
+    from sar_colorizer.core import raster_io
+    from sar_colorizer.core.modelfile import load_model_file
+    from sar_colorizer.core.pipeline import scene_statistics
+
+    meta = load_model_file(model_file).metadata
+    src = gdal.Open(str(rhone))
+    gt = src.GetGeoTransform()
+    whole = raster_io.open_sar(rhone)
+    part = raster_io.open_sar(rhone, extent=(gt[0], gt[3] + 60 * gt[5], gt[0] + 50 * gt[1], gt[3]))
+    assert (part.width, part.height) == (50, 60)
+    assert scene_statistics(part, meta, "auto") == scene_statistics(whole, meta, "auto")
