@@ -113,8 +113,8 @@ def provenance(raster: raster_io.SarRaster, meta: ModelMetadata, band_units: dic
         "SAR_COLORIZER_UNITS": ",".join(f"{role}:{unit}" for role, unit in band_units.items()),
         "SAR_COLORIZER_MODEL": meta.name,
         "SAR_COLORIZER_TILE": f"{tile} px, overlap {overlap} px",
-    } | ({"SAR_COLORIZER_WINDOW": "x {}, y {}, {} x {} px of the source".format(*raster.window)}
-         if raster.window else {})
+    } | ({"SAR_COLORIZER_WINDOW": "x {}, y {}, {} x {} px of the source".format(*raster.output_window)}
+         if raster.output_window else {})
 
 
 def read_strip(raster: raster_io.SarRaster, y0: int, rows: int, meta: ModelMetadata,
@@ -215,15 +215,20 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
         raise InputError(f"tile size {tile} must be a multiple of {multiple} for this model")
     if not 0 <= overlap < tile:
         raise InputError(f"overlap {overlap} must be between 0 and the tile size {tile}")
+    if raster.output_window:
+        raster.read_with_context(tile - overlap)
     grid = TileGrid(raster.width, raster.height, tile, overlap)
+    out_width, out_height = raster.output_size
     writer = raster_io.RgbGeoTiffWriter(
-        output_path, raster.width, raster.height, raster.georeferencing,
+        output_path, out_width, out_height, raster.georeferencing,
         overwrite=options.overwrite,
         block_height=raster_io.output_block_height(tile - overlap),
         compress_threads=compress_threads(backend.device),
         metadata=provenance(raster, meta, band_units, tile, overlap))
     try:
-        _run_tiles(raster, grid, backend, meta, band_units, stats, writer,
+        sink = writer if not raster.output_window else raster_io.CroppedWriter(
+            writer, raster.output_window[0] - raster.window[0], raster.output_window[1] - raster.window[1])
+        _run_tiles(raster, grid, backend, meta, band_units, stats, sink,
                    batch_size_for(backend.device, options.batch_size),
                    model_queue_depth(backend.device), progress, is_cancelled)
         if is_cancelled and is_cancelled():
@@ -235,7 +240,7 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
     if progress:
         progress(1.0)
     return ColorizeResult(
-        output_path=writer.path, width=raster.width, height=raster.height,
+        output_path=writer.path, width=out_width, height=out_height,
         seconds=time.perf_counter() - started, backend=backend.name, device=backend.device,
         bands_used=dict(raster.bands), units=",".join(f"{k}:{v}" for k, v in band_units.items()),
         warnings=list(raster.warnings))
@@ -306,7 +311,7 @@ def _predicted(jobs: Iterable[tuple[_Batch, np.ndarray]],
 
 
 def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, band_units, stats,
-               writer: raster_io.RgbGeoTiffWriter, batch_size: int, queue_depth: int,
+               writer: raster_io.RgbGeoTiffWriter | raster_io.CroppedWriter, batch_size: int, queue_depth: int,
                progress: Optional[Progress], is_cancelled: Optional[IsCancelled]) -> None:
     """Batches of tiles through the model in order; after each batch the columns left of the next
     tile are final and go to the writer, so no buffer but the blend's carried overlap rows is as

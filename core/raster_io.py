@@ -77,7 +77,9 @@ class SarRaster:
     scaling: dict[str, tuple[float, float]] = field(default_factory=dict)
     sources: dict[str, gdal.Dataset] = field(default_factory=dict)  # role -> dataset, when not `dataset`
     bands_by_order: bool = False  # VV, VH told by the band order alone (no name or metadata says)
-    window: Optional[Window] = None  # the part of the raster to colorize (x0, y0, width, height); None: all
+    window: Optional[Window] = None  # the part of the raster to read (x0, y0, width, height); None: all
+    # the part to colorize, when an extent was asked: `window` is then that part and some context around it
+    output_window: Optional[Window] = None
 
     @property
     def label(self) -> str:
@@ -93,10 +95,24 @@ class SarRaster:
         return self.window[3] if self.window else self.dataset.RasterYSize
 
     @property
+    def output_size(self) -> tuple[int, int]:
+        return (self.output_window[2], self.output_window[3]) if self.output_window else (self.width, self.height)
+
+    @property
     def georeferencing(self) -> Georeferencing:
-        """Where the pixels to colorize lie: the input's georeferencing, moved to the window's corner."""
+        """Where the pixels to colorize lie: the input's georeferencing, moved to the output window's corner."""
         place = Georeferencing.of(self.dataset)
-        return place.shifted(*self.window[:2]) if self.window else place
+        return place.shifted(*self.output_window[:2]) if self.output_window else place
+
+    def read_with_context(self, margin: int) -> None:
+        """Read `margin` pixels around the output window too (as far as the raster goes), so that
+        its edges are predicted with their real neighbours: a part colorized alone then matches the
+        same part of the whole scene instead of ending in a seam."""
+        x0, y0, w, h = self.output_window
+        left, top = max(0, x0 - margin), max(0, y0 - margin)
+        right = min(self.dataset.RasterXSize, x0 + w + margin)
+        bottom = min(self.dataset.RasterYSize, y0 + h + margin)
+        self.window = (left, top, right - left, bottom - top)
 
     def source(self, role: str) -> gdal.Dataset:
         return self.sources.get(role, self.dataset)
@@ -315,7 +331,7 @@ def open_sar(name: str | os.PathLike, bands: Optional[dict[str, int]] = None,
                        sources=sources)
     raster.bands_by_order = not bands and vh is None and bands_by_order(ds, raster.bands)
     if extent is not None:
-        raster.window = _window(ds, extent, raster.label)
+        raster.window = raster.output_window = _window(ds, extent, raster.label)
     for role, number in raster.bands.items():
         said = band_polarisation(raster.source(role), number)
         if _STANDS_IN_FOR.get(said) == role:
@@ -357,7 +373,7 @@ def read_scene_sample(sar: SarRaster, role: str) -> np.ndarray:
 
     Of the whole scene even when only a window is colorized: windows colorized one by one then
     meet without a seam, as tiles do (the statistics are the scene's, never a part's)."""
-    sar = replace(sar, window=None)
+    sar = replace(sar, window=None, output_window=None)
     scale = max(sar.width, sar.height) / STATS_SAMPLE_SIZE
     if scale > 1:
         xs, ys = max(1, round(sar.width / scale)), max(1, round(sar.height / scale))
@@ -496,6 +512,22 @@ def check_output_path(path: str | os.PathLike, overwrite: bool = False) -> Path:
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise OutputError(f"output folder is not writable: {path.parent}")
     return path
+
+
+class CroppedWriter:
+    """Hands a writer only the part of each finished window that lies in its image, which starts at
+    (dx, dy) of what the pipeline colorizes (an output window read with context around it)."""
+
+    def __init__(self, writer: "RgbGeoTiffWriter", dx: int, dy: int):
+        self.writer, self.dx, self.dy = writer, dx, dy
+
+    def write_window(self, rgb: np.ndarray, valid: np.ndarray, x0: int, y0: int) -> None:
+        left, top = max(x0, self.dx), max(y0, self.dy)
+        right = min(x0 + valid.shape[1], self.dx + self.writer.width)
+        bottom = min(y0 + valid.shape[0], self.dy + self.writer.height)
+        if right > left and bottom > top:
+            rows, cols = slice(top - y0, bottom - y0), slice(left - x0, right - x0)
+            self.writer.write_window(rgb[:, rows, cols], valid[rows, cols], left - self.dx, top - self.dy)
 
 
 class RgbGeoTiffWriter:

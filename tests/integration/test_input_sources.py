@@ -385,3 +385,21 @@ def test_an_extent_is_normalised_with_the_whole_scene_statistics(rhone, model_fi
     part = raster_io.open_sar(rhone, extent=(gt[0], gt[3] + 60 * gt[5], gt[0] + 50 * gt[1], gt[3]))
     assert (part.width, part.height) == (50, 60)
     assert scene_statistics(part, meta, "auto") == scene_statistics(whole, meta, "auto")
+
+
+def test_halves_colorized_one_by_one_meet_without_a_seam(rhone, tmp_path):
+    """Each part is read with one tile stride of context around it and normalised with the whole
+    scene's statistics: on the Rhone scene (smaller than the context) the two halves are the whole
+    scene's output to the pixel; without the context the seam jumped by 21 levels (3 elsewhere)."""
+    from sar_colorizer.core.modelfile import DEFAULT_MODEL_PATH
+
+    if not DEFAULT_MODEL_PATH.is_file():
+        pytest.skip(f"the bundled model is not installed at {DEFAULT_MODEL_PATH}")
+    gt = gdal.Open(str(rhone)).GetGeoTransform()
+    top, bottom = gt[3], gt[3] + 217 * gt[5]
+    colorize(rhone, tmp_path / "whole.tif", ColorizeOptions())
+    for name, (left, right) in (("left", (0, 134)), ("right", (134, 268))):
+        colorize(rhone, tmp_path / f"{name}.tif",
+                 ColorizeOptions(extent=(gt[0] + left * gt[1], bottom, gt[0] + right * gt[1], top)))
+    mosaic = np.concatenate([pixels(tmp_path / "left.tif")[0], pixels(tmp_path / "right.tif")[0]], axis=2)
+    assert np.array_equal(mosaic, pixels(tmp_path / "whole.tif")[0])
