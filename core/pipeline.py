@@ -92,6 +92,37 @@ def polarisations_reversed(raster: raster_io.SarRaster, band_units: dict, stats:
     return middle["VV"] < middle["VH"] - REVERSED_BY_DB
 
 
+def settle_bands(raster: raster_io.SarRaster, meta: ModelMetadata, units: str, say: Log) -> tuple[dict, dict]:
+    """The bands the model reads, their units and scene statistics; two bands told apart by their
+    order alone are swapped when the first is the weaker (polarisations_reversed)."""
+    sar.check_bands_for_model(raster.bands, meta.inputs, raster.label)
+    if not raster.bands_by_order:  # else both bands are needed to tell which is which
+        drop_unused_bands(raster, meta, say)
+    band_units, stats = scene_statistics(raster, meta, units)
+    if polarisations_reversed(raster, band_units, stats):
+        for table in (raster.bands, band_units, stats):
+            table["VV"], table["VH"] = table["VH"], table["VV"]
+        raster.warnings.append(
+            f"{raster.label}: band 1 is the weaker of its two bands, so band 2 is taken as VV and band 1 as VH "
+            "(co-polarised backscatter is the stronger); if that is wrong, say which band is which "
+            "(command line: --bands VV=1,VH=2; QGIS: the VV band / VH band fields)")
+        say(f"warning: {raster.warnings[-1]}")
+    drop_unused_bands(raster, meta, say, band_units, stats)
+    return band_units, stats
+
+
+def tiling_for(options: ColorizeOptions, meta: ModelMetadata) -> tuple[int, int]:
+    """Tile size and overlap: the user's, else the model's, checked against the model."""
+    tile = int(options.tile_size or meta.tile.size)
+    overlap = int(meta.tile.overlap if options.overlap is None else options.overlap)
+    multiple = meta.architecture.multiple
+    if tile % multiple or tile < multiple:
+        raise InputError(f"tile size {tile} must be a multiple of {multiple} for this model")
+    if not 0 <= overlap < tile:
+        raise InputError(f"overlap {overlap} must be between 0 and the tile size {tile}")
+    return tile, overlap
+
+
 def drop_unused_bands(raster: raster_io.SarRaster, meta: ModelMetadata, say: Log, *tables: dict) -> None:
     """A VV-only model given VV+VH reads VV alone."""
     for role in [r for r in raster.bands if r not in meta.inputs.bands]:
@@ -192,29 +223,10 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
         say(f"warning: {w}")
     backend: Backend = load_backend(model_path, options.backend, options.device, options.threads)
     meta = backend.metadata
-    sar.check_bands_for_model(raster.bands, meta.inputs, raster.label)
-    if not raster.bands_by_order:  # else both bands are needed to tell which is which
-        drop_unused_bands(raster, meta, say)
-    band_units, stats = scene_statistics(raster, meta, options.units)
-    if polarisations_reversed(raster, band_units, stats):
-        for table in (raster.bands, band_units, stats):
-            table["VV"], table["VH"] = table["VH"], table["VV"]
-        raster.warnings.append(
-            f"{raster.label}: band 1 is the weaker of its two bands, so band 2 is taken as VV and band 1 as VH "
-            "(co-polarised backscatter is the stronger); if that is wrong, say which band is which "
-            "(command line: --bands VV=1,VH=2; QGIS: the VV band / VH band fields)")
-        say(f"warning: {raster.warnings[-1]}")
-    drop_unused_bands(raster, meta, say, band_units, stats)
+    band_units, stats = settle_bands(raster, meta, options.units, say)
     say(f"input {raster.width} x {raster.height}, bands {raster.bands}, units {band_units}; "
         f"backend {backend.name} on {backend.device}")
-
-    tile = int(options.tile_size or meta.tile.size)
-    overlap = int(meta.tile.overlap if options.overlap is None else options.overlap)
-    multiple = meta.architecture.multiple
-    if tile % multiple or tile < multiple:
-        raise InputError(f"tile size {tile} must be a multiple of {multiple} for this model")
-    if not 0 <= overlap < tile:
-        raise InputError(f"overlap {overlap} must be between 0 and the tile size {tile}")
+    tile, overlap = tiling_for(options, meta)
     if raster.output_window:
         raster.read_with_context(tile - overlap)
     grid = TileGrid(raster.width, raster.height, tile, overlap)
