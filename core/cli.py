@@ -37,6 +37,18 @@ def parse_extent(text: str) -> tuple[float, float, float, float]:
     return xmin, ymin, xmax, ymax
 
 
+def extent_joined(argv: list[str]) -> list[str]:
+    """`--extent -120.5,35,-119,36` as `--extent=-120.5,35,-119,36`: argparse takes a value that starts
+    with a minus (west of Greenwich, south of the equator) for an option of its own."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] == "--extent" and arg.startswith("-"):
+            out[-1] = f"--extent={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="sar-colorize",
@@ -122,7 +134,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from osgeo import gdal
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(extent_joined(sys.argv[1:] if argv is None else list(argv)))
     jobs = jobs_from_args(args, parser)
     gdal.SetCacheMax(min(gdal.GetCacheMax(), 256 * 1024 * 1024))  # memory must not scale with the raster
     keep_large_buffers_returnable()

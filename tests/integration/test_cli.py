@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
-from sar_colorizer.core.cli import main, parse_bands
+from sar_colorizer.core.cli import build_parser, extent_joined, main, parse_bands
 
 
 def test_parse_bands():
@@ -108,3 +108,9 @@ def test_skip_existing_finishes_an_interrupted_batch(shared_data, model_file, tm
     assert gdal.Open(str(out / "na164_vv_linear_wgs84_rgb.tif")).RasterCount == 3
     with pytest.raises(SystemExit):  # one or the other
         main([str(names[0]), str(tmp_path / "o.tif"), "--skip-existing", "--overwrite"])
+
+
+def test_an_extent_west_or_south_can_be_given_as_it_is_written():
+    args = build_parser().parse_args(extent_joined(["in.tif", "out.tif", "--extent", "-120.5,-35,-119,-34.5"]))
+    assert args.extent == (-120.5, -35.0, -119.0, -34.5)
+    assert extent_joined(["a.tif", "-q", "b.tif"]) == ["a.tif", "-q", "b.tif"]
