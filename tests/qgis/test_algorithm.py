@@ -227,6 +227,29 @@ def test_an_extent_in_another_crs_colorizes_the_part_it_covers(provider, process
     assert part.GetGeoTransform()[0] == pytest.approx(e.xMinimum() + 20 * x0)
 
 
+def test_an_extent_on_a_gcp_placed_layer_is_taken_in_its_gcps_crs(provider, processing_module, tiny_model, scene,
+                                                                  gcp_copy, tmp_path):
+    """QGIS shows a GRD in radar geometry warped by its GCPs, in their CRS: an extent drawn on it is
+    in that CRS, which is what the core places through the GCPs."""
+    grd = tmp_path / "grd_vv.tif"
+    gcp_copy(scene(RHONE), grd)
+    layer = QgsRasterLayer(str(grd), "grd")
+    assert layer.crs().authid() == "EPSG:4326"
+    e = layer.extent()
+    upper_half = f"{e.xMinimum()},{e.xMaximum()},{(e.yMinimum() + e.yMaximum()) / 2},{e.yMaximum()} [EPSG:4326]"
+    out = tmp_path / "upper.tif"
+    processing_module.run(ALG, {"INPUT": str(grd), "EXTENT": upper_half, "MODEL": str(tiny_model), "OUTPUT": str(out)})
+    written = gdal.Open(str(out))
+    assert written.RasterXSize == 268 and 105 <= written.RasterYSize <= 112  # the upper half of 217 rows
+    part = QgsRasterLayer(str(out), "part")  # shown warped by its GCPs, as the input is
+    assert part.isValid() and part.crs().authid() == "EPSG:4326"
+    # it covers the asked extent, by a few pixels more where the pixel grid (UTM) is turned against
+    # the parallels: a window is the bounding box of the extent's corners in pixels
+    middle = (e.yMinimum() + e.yMaximum()) / 2
+    assert part.extent().yMaximum() == pytest.approx(e.yMaximum(), abs=1e-4)
+    assert middle - 0.002 < part.extent().yMinimum() <= middle
+
+
 def test_cancel_stops_and_leaves_nothing_behind(provider, processing_module, tiny_model, scene, tmp_path):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
