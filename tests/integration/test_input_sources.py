@@ -196,6 +196,14 @@ def test_vv_and_vh_in_two_files_give_the_output_of_the_two_band_file(shared_data
     out, src = gdal.Open(str(tmp_path / "pair.tif")), gdal.Open(str(scene))
     assert out.GetGeoTransform() == src.GetGeoTransform() and out.GetSpatialRef().IsSame(src.GetSpatialRef())
 
+    # a part of the pair is the same part of the two-band file
+    gt = src.GetGeoTransform()
+    part = (gt[0] + 40 * gt[1], gt[3] + 200 * gt[5], gt[0] + 150 * gt[1], gt[3] + 30 * gt[5])
+    colorize(vv, tmp_path / "pair_part.tif", ColorizeOptions(model_path=model, extent=part), vh_path=vh)
+    colorize(scene, tmp_path / "one_file_part.tif", ColorizeOptions(model_path=model, extent=part))
+    assert gdal.Open(str(tmp_path / "pair_part.tif")).RasterXSize == 110
+    assert np.array_equal(pixels(tmp_path / "pair_part.tif")[0], pixels(tmp_path / "one_file_part.tif")[0])
+
 
 def test_vv_and_vh_files_on_different_grids_are_refused(shared_data, model_file, tmp_path, capsys):
     scene = shared_data / "scenes" / SEN12
