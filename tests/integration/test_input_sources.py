@@ -318,6 +318,14 @@ def test_a_sentinel1_safe_product_as_delivered_folder_manifest_or_zip(shared_dat
         written = tmp_path / folder / f"{PRODUCT}_rgb.tif"
         assert np.array_equal(pixels(written)[0], rgb)
 
+    # one polarisation of it, as QGIS lists the product's sub-datasets
+    sub = f"SENTINEL1_CALIB:UNCALIB:{safe / 'manifest.safe'}:IW_VV:AMPLITUDE"
+    assert main([sub, "--out-dir", str(tmp_path / "sub"), "--model", str(model), "-q"]) == 0
+    written = gdal.Open(str(tmp_path / "sub" / f"UNCALIB_{PRODUCT}_IW_VV_AMPLITUDE_rgb.tif"))
+    assert written.GetMetadataItem("SAR_COLORIZER_BANDS") == "VV:1"
+    assert written.GetMetadataItem("SAR_COLORIZER_UNITS") == "VV:amplitude"
+    assert written.GetGCPCount() == len(points)
+
 
 def test_vv_and_vh_stored_the_other_way_round_are_told_apart_by_their_strength(shared_data, model_factory,
                                                                                model_file, tmp_path):
