@@ -41,8 +41,9 @@ def dialog_parameters(layer: Optional[QgsMapLayer]) -> dict:
     try:
         from .core.raster_io import bands_by_order, guess_band_roles, open_raster
 
-        roles = guess_band_roles(path)
-        if bands_by_order(open_raster(path), roles):
+        ds = open_raster(path)  # opened once for both questions
+        roles = guess_band_roles(ds)
+        if bands_by_order(ds, roles):
             return params  # left to the run, which tells VV from VH by their strength
     except Exception:  # noqa: BLE001 - a guess only: the dialog then shows empty (= detect) bands
         return params

@@ -14,9 +14,9 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 from osgeo import gdal
 
-from . import names, raster_io, sar
+from . import raster_io, sar
 from .backends import Backend, load_backend
-from .errors import Cancelled, InputError, ModelFileError, OutputError
+from .errors import Cancelled, InputError, ModelFileError
 from .modelfile import DEFAULT_MODEL_PATH, ModelMetadata
 from .options import ColorizeOptions, ColorizeResult, batch_size_for
 from .prefetch import RunAhead
@@ -211,14 +211,10 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
               vh_path: Optional[os.PathLike | str] = None) -> ColorizeResult:
     started = time.perf_counter()
     say = log or (lambda _msg: None)
-    raster_io.check_output_path(output_path, options.overwrite)  # before any reading or model loading
+    # before any reading or model loading
+    raster_io.check_output_path(output_path, options.overwrite, [os.fspath(p) for p in (input_path, vh_path) if p])
     model_path = resolve_model_path(options.model_path)
     raster = raster_io.open_sar(input_path, options.bands, vh=vh_path, extent=options.extent)
-    for source in (input_path, vh_path):
-        if source is not None and Path(output_path).exists() and not names.is_dataset_name(source) \
-                and os.path.samefile(output_path, source):
-            raise OutputError(f"the output would replace the input {names.dataset_label(source)}: "
-                              "choose another output name")
     for w in raster.warnings:
         say(f"warning: {w}")
     backend: Backend = load_backend(model_path, options.backend, options.device, options.threads)

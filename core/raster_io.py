@@ -12,7 +12,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
 import numpy as np
 from osgeo import gdal
@@ -117,6 +117,10 @@ class SarRaster:
     def source(self, role: str) -> gdal.Dataset:
         return self.sources.get(role, self.dataset)
 
+    def source_label(self, role: str) -> str:
+        """How messages name the file a role's band comes from."""
+        return dataset_label(self.source(role).GetDescription() or self.name)
+
     def band(self, role: str) -> gdal.Band:
         return self.source(role).GetRasterBand(self.bands[role])
 
@@ -144,7 +148,7 @@ class SarRaster:
         cols = self.width - x0 if cols is None else cols
         if self.window:  # window coordinates -> the file's
             x0, y0 = x0 + self.window[0], y0 + self.window[1]
-        failure = (f"{dataset_label(self.source(role).GetDescription() or self.name)}: band {self.bands[role]} "
+        failure = (f"{self.source_label(role)}: band {self.bands[role]} "
                    f"({role}) cannot be read at rows {y0}-{y0 + rows}, columns {x0}-{x0 + cols}; the file may be "
                    "damaged or incomplete")
         try:
@@ -314,21 +318,20 @@ def open_sar(name: str | os.PathLike, bands: Optional[dict[str, int]] = None,
         roles = {"VV": int((bands or {}).get("VV", 1)), "VH": int((bands or {}).get("VH", 1))}
     else:
         roles = dict(bands) if bands else _guess_band_roles(ds)
-    for role, number in roles.items():
-        source = sources.get(role, ds)
-        label = dataset_label(source.GetDescription() or name)
-        if role not in ("VV", "VH"):
-            raise InputError(f"unknown band role {role!r}: use VV and/or VH")
-        if not 1 <= int(number) <= source.RasterCount:
-            raise InputError(f"{label}: band {number} for {role} does not exist "
-                             f"(the raster has {source.RasterCount} band(s))")
-        if gdal.DataTypeIsComplex(source.GetRasterBand(int(number)).DataType):
-            raise InputError(
-                f"{label}: band {number} ({role}) holds complex numbers (a single-look complex, SLC, product?); "
-                "colorizing needs backscatter intensity: use a GRD product, or calibrate and multilook the SLC "
-                "first (e.g. SNAP: Calibration, TOPS Deburst, Multilooking, Terrain Correction)")
     raster = SarRaster(name=name, dataset=ds, bands={r: int(n) for r, n in roles.items()}, nodata={},
                        sources=sources)
+    for role, number in raster.bands.items():
+        if role not in ("VV", "VH"):
+            raise InputError(f"unknown band role {role!r}: use VV and/or VH")
+        count = raster.source(role).RasterCount
+        if not 1 <= number <= count:
+            raise InputError(f"{raster.source_label(role)}: band {number} for {role} does not exist "
+                             f"(the raster has {count} band(s))")
+        if gdal.DataTypeIsComplex(raster.band(role).DataType):
+            raise InputError(
+                f"{raster.source_label(role)}: band {number} ({role}) holds complex numbers (a single-look complex, "
+                "SLC, product?); colorizing needs backscatter intensity: use a GRD product, or calibrate and "
+                "multilook the SLC first (e.g. SNAP: Calibration, TOPS Deburst, Multilooking, Terrain Correction)")
     raster.bands_by_order = not bands and vh is None and bands_by_order(ds, raster.bands)
     if extent is not None:
         raster.window = raster.output_window = _window(ds, extent, raster.label)
@@ -336,8 +339,8 @@ def open_sar(name: str | os.PathLike, bands: Optional[dict[str, int]] = None,
         said = band_polarisation(raster.source(role), number)
         if _STANDS_IN_FOR.get(said) == role:
             raster.warnings.append(
-                f"{dataset_label(raster.source(role).GetDescription() or name)}: band {number} is {said}, colorized "
-                f"as {role}: the model has learnt VV and VH, so the colours of {said} are an approximation")
+                f"{raster.source_label(role)}: band {number} is {said}, colorized as {role}: the model has learnt "
+                f"VV and VH, so the colours of {said} are an approximation")
     if not Georeferencing.of(ds).located:
         raster.warnings.append(f"{raster.label} has no coordinate reference system: the output copies its pixel "
                                "grid but GIS software will not know where it lies")
@@ -497,12 +500,16 @@ def halve(planes: np.ndarray) -> np.ndarray:
     return out
 
 
-def check_output_path(path: str | os.PathLike, overwrite: bool = False) -> Path:
+def check_output_path(path: str | os.PathLike, overwrite: bool = False, inputs: Iterable[str] = ()) -> Path:
     """The absolute output path, or the OutputError a writer would stop with: checked before a
-    scene is read and a model loaded, and again when the file is created."""
+    scene is read and a model loaded, and again when the file is created. Never one of `inputs`."""
     path = Path(path).absolute()
     if path.exists() and not overwrite:
         raise OutputError(f"output exists: {path} (choose another name or allow overwriting)")
+    for source in inputs:
+        if path.exists() and not is_dataset_name(source) and Path(source).exists() and path.samefile(source):
+            raise OutputError(f"the output would replace the input {dataset_label(source)}: "
+                              "choose another output name")
     if path.is_dir():
         raise OutputError(f"output is a folder: {path}")
     if path.suffix.lower() not in (".tif", ".tiff"):  # a GeoTIFF named .png would mislead
