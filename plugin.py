@@ -7,7 +7,10 @@ from __future__ import annotations
 from typing import Optional
 
 from qgis.core import QgsApplication, QgsMapLayer, QgsRasterLayer
-from qgis.PyQt.QtWidgets import QAction
+try:  # QAction lives in QtGui in Qt6 (QGIS 4) and is re-exported there by newer QGIS 3
+    from qgis.PyQt.QtGui import QAction
+except ImportError:  # QGIS 3.22..3.3x on Qt5: only in QtWidgets
+    from qgis.PyQt.QtWidgets import QAction
 
 from .processing_provider.colorize_algorithm import raster_file_path
 from .processing_provider.provider import SarColorizerProvider

@@ -117,23 +117,23 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
         # Optional (empty = the bundled model) rather than mandatory-with-default: QGIS 3.22's
         # qgis_process reports a mandatory file parameter as missing even when it has a default.
         self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, tr("Model file (empty: bundled model)"), QgsProcessingParameterFile.File, "",
+            self.MODEL, tr("Model file (empty: bundled model)"), QgsProcessingParameterFile.Behavior.File, "",
             str(DEFAULT_MODEL_PATH), True,
             tr("SAR Colorizer model (*.safetensors *.onnx);;All files (*.*)")))
         advanced = [
             QgsProcessingParameterNumber(
                 self.TILE_SIZE, tr("Tile size in pixels (0: the model's own)"),
-                QgsProcessingParameterNumber.Integer, 0, False, 0, 8192),
+                QgsProcessingParameterNumber.Type.Integer, 0, False, 0, 8192),
             QgsProcessingParameterNumber(
                 self.OVERLAP, tr("Tile overlap in pixels (0: the model's own)"),
-                QgsProcessingParameterNumber.Integer, 0, False, 0, 4096),
+                QgsProcessingParameterNumber.Type.Integer, 0, False, 0, 4096),
             QgsProcessingParameterEnum(
                 self.BACKEND, tr("Backend"), list(BACKENDS), False, 0),
             QgsProcessingParameterEnum(
                 self.DEVICE, tr("Device"), list(DEVICES), False, 0),
         ]
         for param in advanced:
-            param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            param.setFlags(param.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
             self.addParameter(param)
         self.addParameter(QgsProcessingParameterRasterDestination(
             self.OUTPUT, tr("Colorized RGB")))
@@ -430,12 +430,12 @@ def apply_rgb_renderer(layer: QgsRasterLayer) -> None:
     """
     provider = layer.dataProvider()
     renderer = QgsMultiBandColorRenderer(provider, 1, 2, 3)
-    if layer.bandCount() >= 4 and provider.colorInterpretation(4) == QgsRaster.AlphaBand:
+    if layer.bandCount() >= 4 and provider.colorInterpretation(4) == QgsRaster.ColorInterpretation.AlphaBand:
         renderer.setAlphaBand(4)
     for setter in (renderer.setRedContrastEnhancement, renderer.setGreenContrastEnhancement,
                    renderer.setBlueContrastEnhancement):
         enhancement = QgsContrastEnhancement(layer.dataProvider().dataType(1))
-        enhancement.setContrastEnhancementAlgorithm(QgsContrastEnhancement.NoEnhancement)
+        enhancement.setContrastEnhancementAlgorithm(QgsContrastEnhancement.ContrastEnhancementAlgorithm.NoEnhancement)
         enhancement.setMinimumValue(0)
         enhancement.setMaximumValue(255)
         setter(enhancement)
