@@ -9,7 +9,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from .errors import ModelFileError
 from .architecture import ArchitectureConfig
@@ -40,6 +40,27 @@ class Normalisation:
 
 
 @dataclass(frozen=True)
+class PriorSpec:
+    """The colour prior the model takes after its SAR channels (core/prior.py): R, G, B of the
+    place's coarse colour in the model's colour convention and a presence flag, interpolated from
+    cells of ``cell_px`` pixels; all four zero = no prior (the model's no-prior mode)."""
+
+    channels: tuple[str, ...] = ("prior_R", "prior_G", "prior_B", "prior_present")
+    cell_px: int = 256
+    convention: str = ""  # what 0..1 means (core/prior.COLOUR_CONVENTION)
+
+    def to_dict(self) -> dict:
+        return {"channels": list(self.channels), "cell_px": self.cell_px, "convention": self.convention}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "PriorSpec":
+        channels = tuple(str(c) for c in d.get("channels", cls.channels))
+        if len(channels) != 4:
+            raise ModelFileError(f"model colour prior has {len(channels)} channels; this version knows 4 (R, G, B, present)")
+        return cls(channels=channels, cell_px=int(d.get("cell_px", 256)), convention=str(d.get("convention", "")))
+
+
+@dataclass(frozen=True)
 class InputSpec:
     """Which SAR bands the model reads, and how.
 
@@ -52,10 +73,15 @@ class InputSpec:
     availability_channels: bool = False
     units: str = "dB"
     normalisation: Normalisation = Normalisation()
+    prior: Optional[PriorSpec] = None  # a colour prior after the SAR channels (None: SAR only)
+
+    @property
+    def sar_channels(self) -> int:
+        return len(self.bands) * (2 if self.availability_channels else 1)
 
     @property
     def channels(self) -> int:
-        return len(self.bands) * (2 if self.availability_channels else 1)
+        return self.sar_channels + (len(self.prior.channels) if self.prior else 0)
 
     @property
     def required_bands(self) -> tuple[str, ...]:
@@ -88,6 +114,8 @@ class ModelMetadata:
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    # ground size of the pixels it learnt from (Sentinel-1 GRD: 10 m); files without the field are 10 m ones
+    pixel_size_m: float = 10.0
 
     def to_dict(self) -> dict:
         return {
@@ -101,9 +129,10 @@ class ModelMetadata:
                 "units": self.inputs.units,
                 "normalisation": {**asdict(self.inputs.normalisation),
                                   "clip": list(self.inputs.normalisation.clip)},
-            },
+            } | ({"prior": self.inputs.prior.to_dict()} if self.inputs.prior else {}),
             "output": {**asdict(self.output), "bands": list(self.output.bands)},
             "tile": asdict(self.tile),
+            "pixel_size_m": self.pixel_size_m,
             "training": self.training,
             "metrics": self.metrics,
         }
@@ -135,6 +164,7 @@ class ModelMetadata:
                     availability_channels=bool(inputs.get("availability_channels", False)),
                     units=str(inputs.get("units", "dB")),
                     normalisation=Normalisation.from_dict(inputs["normalisation"]),
+                    prior=PriorSpec.from_dict(inputs["prior"]) if inputs.get("prior") else None,
                 ),
                 output=OutputSpec(
                     bands=tuple(out.get("bands", ("R", "G", "B"))),
@@ -147,6 +177,7 @@ class ModelMetadata:
                 description=str(d.get("description", "")),
                 training=dict(d.get("training", {})),
                 metrics=dict(d.get("metrics", {})),
+                pixel_size_m=float(d.get("pixel_size_m", 10.0)),
             )
         except ModelFileError:
             raise

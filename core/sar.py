@@ -90,18 +90,20 @@ def model_input(
     stats: Mapping[str, BandStats],
     valid: Optional[np.ndarray],
     spec: InputSpec,
+    prior: Optional[np.ndarray] = None,
 ) -> np.ndarray:
     """Stack the model's input channels (C, H, W) from bands already in model units.
 
     ``bands`` maps band name -> (H, W) array or None when the scene lacks it; ``valid`` is the
     (H, W) validity mask (None: all valid). Invalid pixels become 0 after normalisation.
+    ``prior``: the colour prior's 4 channels for these pixels (core/prior.PriorGrid.window) for a
+    model that takes one; None gives all four zero, the model's no-prior mode.
     """
     present = {b: a for b, a in bands.items() if a is not None}
     if not present:
         raise InputError("no SAR band given")
     shape = next(iter(present.values())).shape
-    count = len(spec.bands) * (2 if spec.availability_channels else 1)
-    out = np.empty((count,) + shape, np.float32)  # filled in place: no per-channel temporaries
+    out = np.empty((spec.channels,) + shape, np.float32)  # filled in place: no per-channel temporaries
     for i, name in enumerate(spec.bands):
         arr = present.get(name)
         if arr is None:
@@ -116,6 +118,16 @@ def model_input(
     if spec.availability_channels:
         for i, name in enumerate(spec.bands):
             out[len(spec.bands) + i] = 1.0 if name in present else 0.0
+    if spec.prior is not None:
+        first = spec.sar_channels
+        if prior is None:
+            out[first:] = 0
+        else:
+            if prior.shape != (len(spec.prior.channels),) + shape:
+                raise ValueError(f"colour prior of shape {prior.shape} for {shape} pixels")
+            out[first:] = prior
+    elif prior is not None:
+        raise ValueError("this model takes no colour prior")
     return out
 
 

@@ -42,8 +42,9 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=16, help="tiles per step and rank")
     p.add_argument("--tile", type=int, default=128, help="training tile size in px")
     p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--loss", choices=("mse", "shift_mse"), default="shift_mse",
-                   help="shift_mse: per tile the best MSE over target shifts of up to --loss-shift px")
+    p.add_argument("--loss", choices=("mse", "shift_mse", "shift_l1_ssim"), default="shift_mse",
+                   help="shift_mse: per tile the best MSE over target shifts of up to --loss-shift px; "
+                        "shift_l1_ssim: the same with MSE + 0.5 L1, plus 0.2 x (1 - SSIM)")
     p.add_argument("--loss-shift", type=int, default=2)
     p.add_argument("--no-align", action="store_true", help="plain U-Net (no skip re-alignment): the baseline")
     p.add_argument("--base-channels", type=int, default=16)
@@ -51,6 +52,13 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--bands", type=_bands, default=("VV", "VH"), help="model input bands: VV, VH or VV,VH")
     p.add_argument("--no-availability-channels", action="store_true",
                    help="require every band at inference instead of accepting any subset")
+    p.add_argument("--prior", action="store_true",
+                   help="condition the model on a colour prior of the place (R, G, B, present channels): "
+                        "other dates of the place, the world palette, or the tile's own optical with a colour error")
+    p.add_argument("--prior-cell", type=int, default=256, help="prior cell size in px (its coarseness)")
+    p.add_argument("--prior-dropout", type=float, default=0.2, help="share of tiles with no prior")
+    p.add_argument("--prior-own", type=float, default=0.3,
+                   help="share of tiles whose prior is their own optical with a measured colour error")
     p.add_argument("--aug-shift", type=int, default=2, help="random SAR/optical offset in px (augmentation)")
     p.add_argument("--band-dropout", type=float, default=0.5)
     p.add_argument("--no-flips", action="store_true")
@@ -85,6 +93,7 @@ def train_main(argv: Optional[Sequence[str]] = None) -> int:
         amp=not args.no_amp, workers=args.workers, threads=args.threads,
         val_tiles_per_pair=args.val_tiles_per_pair, run_dir=args.run_dir, resume=args.resume,
         max_minutes=args.max_minutes, name=args.name, description=args.description,
+        prior=args.prior, prior_cell=args.prior_cell, prior_dropout=args.prior_dropout, prior_own=args.prior_own,
     )
     try:
         result = train(cfg)

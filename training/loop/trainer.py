@@ -20,7 +20,10 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ...core.model import ArchitectureConfig, RobustUNet
-from ...core.modelfile import InputSpec, ModelMetadata, Normalisation, OutputSpec, TileSpec, save_model_file
+from ...core.modelfile import (InputSpec, ModelMetadata, Normalisation, OutputSpec, PriorSpec, TileSpec,
+                               save_model_file)
+from ...core.prior import COLOUR_CONVENTION
+from ..priors import PriorConfig
 from ..augment import AugmentConfig
 from ..datasets import (TARGET_STRETCH, BandRoles, PairedImage, RandomTileDataset, Sentinel12Dataset, describe,
                         discover, load_sources, mean_target_colour, split_sources)
@@ -69,14 +72,22 @@ class TrainConfig:
     max_minutes: Optional[float] = None  # stop after the epoch that crosses this wall-clock budget
     name: str = "sar-colorizer"
     description: str = ""
+    prior: bool = False               # colour prior channels (training/priors.py)
+    prior_cell: int = 256
+    prior_dropout: float = 0.2
+    prior_own: float = 0.3
 
     @property
     def run_path(self) -> Path:
         return Path(self.run_dir) if self.run_dir else Path(self.out).with_suffix(".run")
 
     def input_spec(self) -> InputSpec:
+        prior = PriorSpec(cell_px=self.prior_cell, convention=COLOUR_CONVENTION) if self.prior else None
         return InputSpec(bands=tuple(self.bands), availability_channels=self.availability_channels,
-                         units="dB", normalisation=Normalisation())
+                         units="dB", normalisation=Normalisation(), prior=prior)
+
+    def prior_config(self) -> PriorConfig:
+        return PriorConfig.measured(dropout=self.prior_dropout, own_fraction=self.prior_own)
 
     def architecture(self) -> ArchitectureConfig:
         return ArchitectureConfig(in_channels=self.input_spec().channels, base_channels=self.base_channels,
@@ -179,6 +190,10 @@ def build_metadata(cfg: TrainConfig, train_pairs: Sequence[PairedImage], val_pai
             "batch_size": cfg.batch_size,
             "samples_per_epoch": cfg.samples_per_epoch,
             "augmentation": asdict(AugmentConfig(cfg.flips, cfg.aug_shift, cfg.band_dropout)),
+            "prior": ({**asdict(cfg.prior_config()), "sources": "other dates of the place where the data has them, "
+                       "else the world palette at the place (georeferenced or approximately placed pairs); "
+                       "own_fraction of tiles: the tile's own optical x exp(N(0, error_sigma)) per channel; "
+                       "dropout: no prior"} if cfg.prior else None),
             "sampling": "each data set equally likely per tile; within a data set by pixel area",
             "target_mean_rgb": mean_target_colour(train_pairs),
             "commit": commit,
@@ -210,7 +225,13 @@ def train(cfg: TrainConfig, log=print) -> TrainResult:
     say("training data: " + json.dumps(describe(train_pairs)))
     spec = cfg.input_spec()
     aug = AugmentConfig(flips=cfg.flips, max_shift=cfg.aug_shift, band_dropout=cfg.band_dropout)
-    train_set = RandomTileDataset(train_pairs, spec, cfg.tile, cfg.samples_per_epoch, seed=cfg.seed, augment=aug)
+    train_set = RandomTileDataset(train_pairs, spec, cfg.tile, cfg.samples_per_epoch, seed=cfg.seed, augment=aug,
+                                  prior=cfg.prior_config())
+    if spec.prior is not None:
+        for p in train_pairs + val_pairs:
+            pr = p.priors
+            say(f"    prior of {p.name}: {len(pr.other_dates)} other date(s), "
+                f"palette {'by ' + pr.placed_by if pr.palette is not None else 'none'}")
     val_set = Sentinel12Dataset(spec=spec, tile=cfg.val_tile, pairs=val_pairs,
                                 max_tiles_per_pair=cfg.val_tiles_per_pair) if val_pairs else None
 

@@ -1,0 +1,138 @@
+"""Colour priors for training pairs, and how a training tile picks one.
+
+Every pair gets the priors that its data can honestly give (issue 11):
+- ``other_dates``: the same place on other dates (desert patches: 12 months of each place; the
+  Finnish chips: several months), reduced exactly as a user's reference is at inference;
+- ``palette``: the world palette's colour at the place, where the pair is georeferenced (LA/Texas,
+  SEN12MS-CR) or its source names the place (training/recipes/palette_calibration.json "places");
+- ``own``: the pair's own optical reduced to the prior's scale; a tile that uses it gets a random
+  colour error of the size measured between the world palette and real scenes, so the model learns
+  to follow a prior about as wrong as the palette is, not to copy a perfect one.
+Part of the tiles get no prior at all (the no-prior mode).
+"""
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import numpy as np
+
+from ..core.prior import PriorGrid, constant_grid, reduce_to_grid
+from .colour import bright_white, calibration, colour_error_sigma
+
+PRIOR_MODES = ("auto", "palette", "other-date", "own", "none")
+
+
+@dataclass
+class PairPriors:
+    own: PriorGrid
+    other_dates: list[PriorGrid] = field(default_factory=list)
+    palette: Optional[PriorGrid] = None
+    placed_by: str = ""  # "georeferencing", "approximate place: ...", "" (not placed)
+
+
+@dataclass(frozen=True)
+class PriorConfig:
+    dropout: float = 0.2        # tiles with no prior
+    own_fraction: float = 0.3   # tiles whose prior is their own optical with a colour error
+    error_sigma: tuple[float, float, float] = (0.25, 0.25, 0.25)  # log-gain std per channel
+    brightness_sigma: float = 0.0  # one extra log-gain shared by the three channels
+
+    @classmethod
+    def measured(cls, **kw) -> "PriorConfig":
+        return cls(error_sigma=colour_error_sigma(), **kw)
+
+
+def place_key(name: str) -> Optional[str]:
+    """Pairs that show the same place on other dates share a key."""
+    m = re.search(r"^desert-patches/.*_patch_(\d+)$", name)
+    if m:
+        return f"desert-patches/patch_{m.group(1)}"
+    m = re.search(r"^temperate-pairs/finland_([0-9a-f]+)_month\d+$", name)
+    if m:
+        return f"finland/{m.group(1)}"
+    return None
+
+
+def approximate_place(name: str) -> Optional[tuple[float, float, str]]:
+    """(lon, lat, note) of a pair with no georeferencing whose source names its place."""
+    for pattern, place in calibration().get("places", {}).items():
+        if fnmatch.fnmatch(name, pattern) and place and place.get("lon") is not None:
+            return float(place["lon"]), float(place["lat"]), str(place.get("note", pattern))
+    return None
+
+
+def palette_grid_for(sar_path, shape: tuple[int, int], name: str, cell: float) -> tuple[Optional[PriorGrid], str]:
+    """The world palette's grid over a pair, through its georeferencing or its approximate place."""
+    try:
+        from ..core import world_palette
+    except ImportError:  # the palette module is not there (yet)
+        return None, ""
+    from osgeo import gdal
+
+    h, w = shape
+    ds = gdal.Open(str(sar_path))
+    grid = world_palette.world_palette_grid(ds, w, h, cell) if ds is not None else None
+    del ds
+    if grid is not None and grid.any:
+        return grid, "georeferencing"
+    place = approximate_place(name)
+    if place is None:
+        return None, ""
+    lon, lat, note = place
+    colour = np.asarray(world_palette.colour_at(np.array([lon]), np.array([lat])), np.float32).reshape(3)
+    return constant_grid(colour, w, h, cell, f"world palette at {note}"), f"approximate place: {note}"
+
+
+def attach_priors(pairs: Sequence, sar_paths: Sequence, cell: float) -> None:
+    """Give every pair its PairPriors (``pair.priors``)."""
+    by_place: dict[str, list] = {}
+    for p in pairs:
+        key = place_key(p.name)
+        if key:
+            by_place.setdefault(key, []).append(p)
+    own = {}
+    for p in pairs:
+        conv = p.target.astype(np.float32) / np.float32(255.0)
+        ok = p.target_valid & ~bright_white(conv)
+        own[p.name] = reduce_to_grid(conv, ok, cell, f"own optical of {p.name}")
+    for p, path in zip(pairs, sar_paths):
+        key = place_key(p.name)
+        others = [own[q.name] for q in by_place.get(key, []) if q.name != p.name and q.shape == p.shape
+                  and own[q.name].any] if key else []
+        palette, placed_by = palette_grid_for(path, p.shape, p.name, cell)
+        p.priors = PairPriors(own=own[p.name], other_dates=others, palette=palette, placed_by=placed_by)
+
+
+def _with_gain(grid: PriorGrid, gains: np.ndarray) -> PriorGrid:
+    return PriorGrid(grid.rgb * gains.reshape(3, 1, 1).astype(np.float32), grid.present, grid.cell,
+                     grid.source + " x colour error")
+
+
+def pick_training_prior(priors: Optional[PairPriors], rng: np.random.Generator,
+                        config: PriorConfig) -> Optional[PriorGrid]:
+    """The prior of one training tile (None: no prior)."""
+    if priors is None or rng.random() < config.dropout:
+        return None
+    real = priors.other_dates or ([priors.palette] if priors.palette is not None else [])
+    if not real or rng.random() < config.own_fraction:
+        gains = np.exp(rng.normal(0.0, config.error_sigma) + rng.normal(0.0, config.brightness_sigma or 1e-9))
+        return _with_gain(priors.own, gains) if priors.own.any else None
+    return real[int(rng.integers(len(real)))]
+
+
+def evaluation_prior(priors: Optional[PairPriors], mode: str) -> Optional[PriorGrid]:
+    """The prior an evaluation gives a pair: ``palette`` (the default at inference), ``other-date``
+    (a user's reference of another date: the first other date), ``own`` (the truth's own colours,
+    an upper bound), ``none``; ``auto`` = palette where the pair can be placed, else none."""
+    if mode not in PRIOR_MODES:
+        raise ValueError(f"unknown prior mode {mode!r}; one of {', '.join(PRIOR_MODES)}")
+    if priors is None or mode == "none":
+        return None
+    if mode in ("auto", "palette"):
+        return priors.palette
+    if mode == "other-date":
+        return priors.other_dates[0] if priors.other_dates else None
+    return priors.own
