@@ -6,6 +6,9 @@ one, torch's OpenMP threads collapse and ONNX Runtime was 2-8x faster, so it is 
 for a GIS desktop. An ONNX export beside the model file is used when its recorded source hash matches
 the model file and it records this exporter's graph version (onnx_export.GRAPH_VERSION);
 otherwise one is exported into a cache folder once (needs torch).
+
+torch is optional: without it (the plugin's and the CLI's usual case) a .safetensors model runs on
+its ONNX export, and colorizing needs only onnxruntime, numpy and GDAL.
 """
 from __future__ import annotations
 
@@ -20,7 +23,15 @@ import numpy as np
 from .errors import ModelFileError, SarColorizerError
 from .modelfile import ModelMetadata, load_model_file, read_metadata
 
-ORT_OPTIONAL = "onnxruntime is not installed (pip install onnxruntime) - use the torch backend"
+ORT_MISSING = ("colorizing needs the onnxruntime package, which is not installed in this Python "
+               "(pip install onnxruntime; in QGIS: the plugin's Install button)")
+TORCH_MISSING = ("the torch backend needs PyTorch, which is not installed in this Python; "
+                 "the onnx backend (the default) needs only onnxruntime")
+# ONNX Runtime's own switch for its telemetry (the 1DS SDK: a device id and a process-information
+# event queued in ~/.cache/Microsoft/DeveloperTools/.onnxruntime/onnxruntime.db, sent to Microsoft).
+# It must be set before onnxruntime is first imported: importing it is what writes the folder, and
+# onnxruntime.disable_telemetry_events() afterwards does not remove or stop it (measured, 1.32.0).
+ORT_TELEMETRY_ENV = "ORT_DISABLE_TELEMETRY"
 
 
 @dataclass
@@ -52,6 +63,14 @@ def nvidia_driver_present() -> bool:
     return False  # macOS: no CUDA
 
 
+def import_onnxruntime():
+    """onnxruntime, imported with its telemetry off (unless the user set ORT_DISABLE_TELEMETRY)."""
+    os.environ.setdefault(ORT_TELEMETRY_ENV, "1")
+    import onnxruntime
+
+    return onnxruntime
+
+
 def _torch_cuda() -> bool:
     if not nvidia_driver_present() or not _has("torch"):
         return False
@@ -64,9 +83,7 @@ def _ort_cuda() -> bool:
     """Whether ONNX Runtime can run on CUDA: only the onnxruntime-gpu package can."""
     if not nvidia_driver_present() or not _has("onnxruntime"):
         return False
-    import onnxruntime as ort
-
-    return "CUDAExecutionProvider" in ort.get_available_providers()
+    return "CUDAExecutionProvider" in import_onnxruntime().get_available_providers()
 
 
 def cache_dir() -> Path:
@@ -76,7 +93,7 @@ def cache_dir() -> Path:
 
 def torch_backend(model_path: Path, device: str, threads: Optional[int]) -> Backend:
     if not _has("torch"):
-        raise SarColorizerError("the torch backend needs PyTorch, which is not installed in this Python")
+        raise SarColorizerError(TORCH_MISSING)
     import torch
 
     if device == "cuda" and not torch.cuda.is_available():
@@ -144,8 +161,10 @@ def cached_onnx_export(model_path: Path, digest: str) -> Path:
         _drop_older_exports(cached, digest)
         return cached
     if not _has("torch"):
-        raise SarColorizerError(
-            f"no current ONNX export of {model_path.name} was found and exporting one needs PyTorch")
+        raise ModelFileError(
+            f"{model_path.name} has no ONNX export made from it (beside it as "
+            f"{model_path.with_suffix('.onnx').name}, or in {cache_dir()}) and making one needs PyTorch, "
+            "which is not installed: give the model's .onnx export as the model, or install torch")
     cached.parent.mkdir(parents=True, exist_ok=True)
     exported = export_onnx(model_path, cached)
     _drop_older_exports(cached, digest)
@@ -188,8 +207,8 @@ def onnx_backend(onnx_path: Path, device: str, threads: Optional[int]) -> Backen
 def _onnx_session(onnx_path: Path, device: str, threads: Optional[int]) -> tuple[Backend, str, int]:
     """The backend, and the source hash and graph version the ONNX file records."""
     if not _has("onnxruntime"):
-        raise SarColorizerError(ORT_OPTIONAL)
-    import onnxruntime as ort
+        raise SarColorizerError(ORT_MISSING)
+    ort = import_onnxruntime()
 
     from .onnx_export import read_onnx_metadata
 
@@ -218,22 +237,25 @@ def load_backend(model_path: Path, backend: str = "auto", device: str = "auto",
     """Pick and start a backend for a model file (.safetensors) or an ONNX export (.onnx)."""
     model_path = Path(model_path)
     is_onnx = model_path.suffix.lower() == ".onnx"
+    if backend not in ("auto", "torch", "onnx"):
+        raise SarColorizerError(f"unknown backend {backend!r}: use auto, torch or onnx")
     if is_onnx and backend == "torch":
         raise SarColorizerError("an .onnx model runs on the onnx backend; give the .safetensors model file for torch")
+    if not model_path.is_file():
+        raise ModelFileError(f"model file not found: {model_path}")
+    if backend == "torch" and not _has("torch"):
+        raise SarColorizerError(TORCH_MISSING)
     if device == "auto":
         # the GPU when the backend that will run can use it: a GPU beside the CPU-only
         # onnxruntime package must not turn a default run into an error
         device = "cuda" if (_ort_cuda() if is_onnx or backend == "onnx" else _torch_cuda()) else "cpu"
     if is_onnx:
-        if not model_path.is_file():
-            raise ModelFileError(f"model file not found: {model_path}")
         return onnx_backend(model_path, device, threads)
-    read_metadata(model_path)  # clear error for a missing, corrupt or foreign file, before anything else
+    if _has("safetensors"):
+        read_metadata(model_path)  # clear error for a corrupt or foreign file, before anything else
     if backend == "auto":
-        backend = "onnx" if device == "cpu" and _has("onnxruntime") and (
-            _has("torch") or model_path.with_suffix(".onnx").is_file()) else "torch"
+        # torch only where it is installed and the better choice (CUDA) or the only one (no onnxruntime)
+        backend = "onnx" if not _has("torch") or (device == "cpu" and _has("onnxruntime")) else "torch"
     if backend == "onnx":
         return onnx_backend_for_model(model_path, device, threads)
-    if backend == "torch":
-        return torch_backend(model_path, device, threads)
-    raise SarColorizerError(f"unknown backend {backend!r}: use auto, torch or onnx")
+    return torch_backend(model_path, device, threads)
