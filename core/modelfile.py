@@ -237,8 +237,11 @@ def _open(path: str | os.PathLike, load_tensors: bool) -> LoadedModel:
         raise ModelFileError(f"model file not found: {path}")
     try:
         from safetensors import SafetensorError, safe_open
-    except ImportError as exc:  # pragma: no cover - set-up problem
-        raise ModelFileError("the 'safetensors' package is missing; install the plugin's dependencies") from exc
+    except ImportError as exc:
+        if load_tensors:  # training and the torch backend, whose requirements hold safetensors
+            raise ModelFileError("the 'safetensors' package is missing (pip install -r requirements-train.txt)") from exc
+        # colorizing runs on the ONNX export without safetensors; the help text still reads this
+        return LoadedModel(path=path, metadata=_metadata_from_json(path, _header_metadata(path)), state_dict={})
     try:
         # numpy for a metadata-only read: no torch import when QGIS only wants the help text
         with safe_open(str(path), framework="pt" if load_tensors else "numpy") as f:
@@ -249,10 +252,34 @@ def _open(path: str | os.PathLike, load_tensors: bool) -> LoadedModel:
             f"{path} is not a readable SAR Colorizer model file (expected a safetensors file "
             f"with weights and metadata; it may be corrupt or truncated): {exc}"
         ) from exc
+    return LoadedModel(path=path, metadata=_metadata_from_json(path, header), state_dict=tensors)
+
+
+def _metadata_from_json(path: Path, header: dict) -> ModelMetadata:
     if METADATA_KEY not in header:
         raise ModelFileError(f"{path} is a safetensors file but holds no SAR Colorizer metadata")
     try:
         raw = json.loads(header[METADATA_KEY])
     except json.JSONDecodeError as exc:
         raise ModelFileError(f"{path}: model metadata is not valid JSON: {exc}") from exc
-    return LoadedModel(path=path, metadata=ModelMetadata.from_dict(raw), state_dict=tensors)
+    return ModelMetadata.from_dict(raw)
+
+
+def _header_metadata(path: Path) -> dict:
+    """The ``__metadata__`` strings of a safetensors file read with the standard library, as the
+    format lays them out (an 8-byte little-endian length, then that many bytes of JSON), for a
+    Python without the safetensors package."""
+    try:
+        with open(path, "rb") as f:
+            size = int.from_bytes(f.read(8), "little")
+            if not 2 <= size <= min(path.stat().st_size - 8, 100 << 20):
+                raise ValueError(f"header length {size} does not fit the file")
+            header = json.loads(f.read(size))
+        metadata = header.get("__metadata__") or {}
+        if not isinstance(metadata, dict):
+            raise ValueError("__metadata__ is not a table")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ModelFileError(
+            f"{path} is not a readable SAR Colorizer model file (expected a safetensors file "
+            f"with weights and metadata; it may be corrupt or truncated): {exc}") from exc
+    return metadata
