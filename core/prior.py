@@ -19,7 +19,8 @@ from typing import Optional
 import numpy as np
 
 # What 0..1 in the model's output (and in the prior) means: 0..255 in the written GeoTIFF.
-COLOUR_CONVENTION = "Sentinel-2 true colour: R,G,B = B4,B3,B2 surface reflectance 0..0.3 -> 0..1 (0..255 in 8-bit)"
+COLOUR_CONVENTION = ("Sentinel-2 true colour: R,G,B = B4,B3,B2 reflectance 0..0.3 -> 0..1 (0..255 in 8-bit); "
+                     "reflectance as in the training data: L1C top of atmosphere or L2A surface")
 REFLECTANCE_FULL_SCALE = 0.3  # reflectance that maps to 1.0 (255)
 PRIOR_CHANNELS = ("prior_R", "prior_G", "prior_B", "prior_present")
 DEFAULT_CELL_PX = 256  # 2.56 km at the 10 m the model is trained at: a palette, not a picture

@@ -9,7 +9,7 @@ Two layouts are read:
 
 Every pair is loaded once into memory in compact form: SAR bands in model units (``core.sar``), the
 SAR statistics of the WHOLE image (the inference contract: never per crop), and the optical target
-already stretched with the one display stretch (``stretch_target``) and stored as bytes.
+already in the one colour convention (``training/colour.py``) and stored as bytes.
 Model inputs are always made by ``core.sar.model_input`` on a crop of those bands with the
 whole-image statistics, which is exactly what inference computes for the same pixels.
 """
@@ -25,17 +25,19 @@ import numpy as np
 from ..core.errors import SarColorizerError
 from ..core.modelfile import InputSpec
 from ..core.sar import BandStats, band_statistics, detect_units, model_input, to_model_units
+from .colour import bright_white, target_bytes, to_convention
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
 
-# The one display stretch applied to every optical target, whatever its source scaling.
+# What the targets are (training/colour.py): one colour convention for every data set.
+TARGET_STRETCH = (
+    "Sentinel-2 true colour in one convention for every data set: reflectance 0..0.3 -> 0..1 "
+    "(UInt16 reflectance x 10000 / 3000; 8-bit true colour / 255 x a gain measured per data set, "
+    "training/recipes/palette_calibration.json); bright white (clouds) masked where a set's cloud masks are empty"
+)
+# The display stretch of models trained before the colour convention (kept for their evaluation)
 TARGET_LOW_PERCENTILE = 1.0
 TARGET_HIGH_PERCENTILE = 99.0
-TARGET_STRETCH = (
-    "per image, joint linear stretch of R,G,B pooled: the 1st..99th percentile of all valid "
-    "values of the three bands maps to 0..1 (clipped), applied identically to UInt16 reflectance "
-    "and 8-bit display-scaled targets"
-)
 
 
 class DatasetError(SarColorizerError):
@@ -105,6 +107,8 @@ class PairedImage:
     target: np.ndarray             # (3, H, W) uint8: stretched optical * 255
     units: str
     target_valid: Optional[np.ndarray] = None  # (H, W) bool: SAR and optical valid (where the loss counts)
+    priors: Optional["PairPriors"] = None       # colour priors of its place (training/priors.py)
+    prior_mode: str = "auto"                    # which one inputs() gives when none is passed
 
     def __post_init__(self):
         if self.target_valid is None:
@@ -118,13 +122,26 @@ class PairedImage:
         return {b: a[rows, cols].astype(np.float32) for b, a in self.bands.items()}
 
     def inputs(self, spec: InputSpec, rows: slice = slice(None), cols: slice = slice(None),
-               drop: Iterable[str] = ()) -> np.ndarray:
-        """Model input (C, h, w) for a window, via core.sar.model_input with whole-image stats."""
+               drop: Iterable[str] = (), prior: Optional["PriorGrid"] = None,
+               use_default_prior: bool = True) -> np.ndarray:
+        """Model input (C, h, w) for a window, via core.sar.model_input with whole-image stats.
+        A model with a colour prior gets ``prior``'s window, else (``use_default_prior``) the
+        pair's prior of ``prior_mode`` (training/priors.evaluation_prior), else none."""
         bands: dict[str, Optional[np.ndarray]] = {b: None for b in spec.bands}
         for b, arr in self.model_bands(rows, cols).items():
             if b in bands and b not in drop:
                 bands[b] = arr
-        return model_input(bands, self.stats, self.valid[rows, cols], spec)
+        window = None
+        if spec.prior is not None:
+            if prior is None and use_default_prior:
+                from .priors import evaluation_prior
+                prior = evaluation_prior(self.priors, self.prior_mode)
+            if prior is not None:
+                h, w = self.shape
+                r0, r1, _ = rows.indices(h)
+                c0, c1, _ = cols.indices(w)
+                window = prior.window(r0, r1 - r0, c0, c1 - c0)
+        return model_input(bands, self.stats, self.valid[rows, cols], spec, prior=window)
 
     def target_float(self, rows: slice = slice(None), cols: slice = slice(None)) -> np.ndarray:
         return self.target[:, rows, cols].astype(np.float32) / np.float32(255.0)
@@ -134,7 +151,7 @@ def load_pair(sar_path: Path, optical_path: Path, band_roles: Sequence[str], nam
               dataset: str, spec: InputSpec) -> PairedImage:
     """Read both rasters, check they match, compute whole-image statistics and the target."""
     sar, sar_dtype, sar_nodata = read_raster(sar_path)
-    opt, _, opt_nodata = read_raster(optical_path)
+    opt, opt_dtype, opt_nodata = read_raster(optical_path)
     if sar.shape[1:] != opt.shape[1:]:
         raise DatasetError(
             f"{name}: SAR {sar_path} is {sar.shape[2]} x {sar.shape[1]} px but optical {optical_path} "
@@ -163,7 +180,12 @@ def load_pair(sar_path: Path, optical_path: Path, band_roles: Sequence[str], nam
         stats[role] = band_statistics(values[band_valid], spec.normalisation, f"{name} {role}")
         values = np.where(valid, values, np.float32(np.nan))
         bands[role] = raw.astype(np.uint8) if (units == "dn" and raw.dtype == np.uint8) else values.astype(np.float32)
-    target = np.round(stretch_target(opt[:3], target_valid) * 255.0).astype(np.uint8)
+    conv = to_convention(opt[:3], opt_dtype, dataset)
+    if (optical_path.parent.parent / "cloudmask").is_dir():
+        target_valid &= ~bright_white(conv)  # its cloud masks are empty: bright white is the cloud test
+        if not target_valid.any():
+            raise DatasetError(f"{name}: the optical {optical_path} is all cloud (bright white)")
+    target = target_bytes(conv)
     return PairedImage(name=name, dataset=dataset, bands=bands, stats=stats, valid=valid,
                        target=target, units=units, target_valid=target_valid)
 
@@ -303,6 +325,9 @@ def load_sources(sources: Sequence[PairSource], spec: InputSpec, roles: BandRole
         count = ds.RasterCount if ds is not None else 1
         del ds
         out.append(load_pair(s.sar, s.optical, roles.roles(s.dataset, count), s.name, s.dataset, spec))
+    if spec.prior is not None:
+        from .priors import attach_priors
+        attach_priors(out, [s.sar for s in sources], spec.prior.cell_px)
     return out
 
 
@@ -324,17 +349,27 @@ def grid_windows(shape: tuple[int, int], tile: int) -> list[tuple[slice, slice]]
 
 
 class Sentinel12Dataset:
-    """Paired S1/S2 data as (input, target) tensors, for evaluation and validation.
+    """Paired S1/S2 data as ``(s1, s2)`` tensors: the reference design's loader, also used for
+    validation and evaluation.
 
     ``root`` is an ``s1/`` + ``s2/`` folder, a scenes folder, or a folder of those. Without
     ``tile`` an item is a whole image; with it, an item is one non-overlapping grid tile.
-    Items: ``(x (C,h,w) float32, y (3,h,w) float32 in [0,1], valid (h,w) bool)`` as torch tensors.
+    Items: ``s1`` (C,h,w) float32, exactly what a model of ``spec`` takes (every input channel,
+    made as inference makes it), and ``s2`` (3,h,w) float32 in [0,1], the stretched optical target
+    in the model's colour convention. The mask of pixels where both are valid is ``valid(index)``,
+    or the third item of each tuple with ``with_valid=True``. ``spec`` defaults to the bundled
+    model's inputs, so ``model = UNetDenoiseRobust.from_file(); model(s1.unsqueeze(0))`` just works.
     """
 
-    def __init__(self, root=None, spec: InputSpec = InputSpec(bands=("VV", "VH"), availability_channels=True),
-                 tile: Optional[int] = None, band_roles: Optional[BandRoles] = None,
-                 pairs: Optional[Sequence[PairedImage]] = None, max_tiles_per_pair: Optional[int] = None):
+    def __init__(self, root=None, spec: Optional[InputSpec] = None, tile: Optional[int] = None,
+                 band_roles: Optional[BandRoles] = None, pairs: Optional[Sequence[PairedImage]] = None,
+                 max_tiles_per_pair: Optional[int] = None, with_valid: bool = False):
+        if spec is None:
+            from ..core.modelfile import DEFAULT_MODEL_PATH, read_metadata
+
+            spec = read_metadata(DEFAULT_MODEL_PATH).inputs
         self.spec = spec
+        self.with_valid = with_valid
         if pairs is None:
             if root is None:
                 raise ValueError("give root or pairs")
@@ -356,12 +391,23 @@ class Sentinel12Dataset:
 
         i, r, c = self.items[index]
         p = self.pairs[i]
-        x = p.inputs(self.spec, r, c)
-        y = p.target_float(r, c)
-        return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(p.target_valid[r, c].copy())
+        s1 = torch.from_numpy(p.inputs(self.spec, r, c))
+        s2 = torch.from_numpy(p.target_float(r, c))
+        return (s1, s2, self.valid(index)) if self.with_valid else (s1, s2)
+
+    def valid(self, index: int):
+        """(h, w) bool tensor: where SAR and optical are both valid (where a loss or score counts)."""
+        import torch
+
+        i, r, c = self.items[index]
+        return torch.from_numpy(self.pairs[i].target_valid[r, c].copy())
 
     def dataset_of(self, index: int) -> str:
         return self.pairs[self.items[index][0]].dataset
+
+    def name_of(self, index: int) -> str:
+        """The pair an item comes from, "<dataset>/<file or scene>"."""
+        return self.pairs[self.items[index][0]].name
 
 
 class RandomTileDataset:
@@ -369,9 +415,12 @@ class RandomTileDataset:
     of it, a random window, augments it and returns (x, y, valid). Deterministic for (seed, epoch, index)."""
 
     def __init__(self, pairs: Sequence[PairedImage], spec: InputSpec, tile: int, length: int,
-                 seed: int = 0, augment: Optional["AugmentConfig"] = None, min_valid: float = 0.5):
+                 seed: int = 0, augment: Optional["AugmentConfig"] = None, min_valid: float = 0.5,
+                 prior: Optional["PriorConfig"] = None):
         from .augment import AugmentConfig
+        from .priors import PriorConfig
 
+        self.prior = prior or PriorConfig.measured()
         self.spec = spec
         self.tile = tile
         self.length = length
@@ -417,7 +466,12 @@ class RandomTileDataset:
                 break
         dy, dx = (int(v) for v in rng.integers(-m, m + 1, size=2)) if m else (0, 0)
         drop = self.augment.drop_bands(pair, rng, self.spec)
-        x = pair.inputs(self.spec, slice(r0, r0 + t), slice(c0, c0 + t), drop=drop)
+        prior = None
+        if self.spec.prior is not None:
+            from .priors import pick_training_prior
+            prior = pick_training_prior(pair.priors, rng, self.prior)
+        x = pair.inputs(self.spec, slice(r0, r0 + t), slice(c0, c0 + t), drop=drop, prior=prior,
+                        use_default_prior=False)
         y = pair.target_float(slice(r0 + dy, r0 + dy + t), slice(c0 + dx, c0 + dx + t))
         v = pair.valid[r0:r0 + t, c0:c0 + t] & pair.target_valid[r0 + dy:r0 + dy + t, c0 + dx:c0 + dx + t]
         x, y, v = augment_pair(x, y, v, rng, self.augment)

@@ -1,0 +1,201 @@
+"""Issue 11's evaluation: does the colour prior help, in places the model has seen and in one it has not?
+
+On the same pairs, scored against the optical in the colour convention (reflectance 0..0.3 -> 0..1):
+  (a) a model without a prior (the previously bundled one),
+  (b) a constant image of the world palette's colour at the place,
+  (c) the new model with the world palette,
+  (d) the new model with no prior,
+  (e) the new model with a reference of another date of the same place (where the data has one),
+  (f) the new model with the pair's own optical as the prior (an upper bound, not a use case).
+Methods that need a placed pair (b, c) or another date (e) are scored where those exist; every table
+row says on how many pairs. Besides PSNR/SSIM/MAE/mean colour error: the correlation of predicted and
+true luminance (negative = bright and dark swapped, the temperate-farmland failure of the first
+calibration run).
+
+    python -m sar_colorizer.training.evaluate_priors --new runs/prior/model.safetensors \
+        --old models/sar_colorizer_v1.safetensors --data ../shared/data/train --only 'india-scenes/scene-3' ... \
+        --json runs/eval-priors.json --grid docs/eval-priors.png
+"""
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from ..core.modelfile import LoadedModel, load_model_file
+from .datasets import BandRoles, PairedImage, discover, load_sources
+from .evaluate import _net, _score, predict_image, sar_grey
+from .priors import evaluation_prior
+
+METHODS = {
+    "a_no_prior_model": "(a) model without a prior",
+    "b_palette_constant": "(b) constant world-palette colour",
+    "c_new_world_palette": "(c) new model, world palette",
+    "d_new_no_prior": "(d) new model, no prior",
+    "e_new_other_date": "(e) new model, reference of another date",
+    "f_new_own_optical": "(f) new model, own optical as prior (upper bound)",
+}
+
+
+def luminance_correlation(pred: np.ndarray, target: np.ndarray, valid: Optional[np.ndarray] = None) -> float:
+    w = np.array([0.2126, 0.7152, 0.0722], np.float32).reshape(3, 1, 1)
+    a, b = (pred * w).sum(0), (target * w).sum(0)
+    if valid is not None:
+        a, b = a[valid], b[valid]
+    a, b = a.ravel(), b.ravel()
+    if a.std() < 1e-6 or b.std() < 1e-6:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def predictions(pair: PairedImage, new: LoadedModel, old: Optional[LoadedModel], device) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    spec = new.metadata.inputs
+
+    def run(model: LoadedModel, x: np.ndarray) -> np.ndarray:
+        return predict_image(_net(model, device), x, model.metadata.tile.size, model.metadata.architecture.multiple,
+                             device)
+
+    if old is not None:
+        out["a_no_prior_model"] = run(old, pair.inputs(old.metadata.inputs, use_default_prior=False))
+    palette = evaluation_prior(pair.priors, "palette")
+    if palette is not None:
+        h, w = pair.shape
+        out["b_palette_constant"] = palette.window(0, h, 0, w)[:3]
+        out["c_new_world_palette"] = run(new, pair.inputs(spec, prior=palette))
+    out["d_new_no_prior"] = run(new, pair.inputs(spec, use_default_prior=False))
+    other = evaluation_prior(pair.priors, "other-date")
+    if other is not None:
+        out["e_new_other_date"] = run(new, pair.inputs(spec, prior=other))
+    own = evaluation_prior(pair.priors, "own")
+    if own is not None:
+        out["f_new_own_optical"] = run(new, pair.inputs(spec, prior=own))
+    return out
+
+
+def summarise(rows: dict[str, dict[str, list[dict]]]) -> dict:
+    """rows[method][dataset] = per-pair metrics -> means per data set and over data sets."""
+    out: dict = {}
+    for method, by_ds in rows.items():
+        res = {ds: {k: float(np.mean([r[k] for r in rs])) for k in rs[0]} | {"pairs": len(rs)}
+               for ds, rs in sorted(by_ds.items())}
+        keys = [k for k in next(iter(res.values())) if k != "pairs"]
+        res["mean_over_datasets"] = {k: float(np.mean([v[k] for v in res.values()])) for k in keys} | {
+            "pairs": int(sum(v["pairs"] for v in res.values()))}
+        out[method] = res
+    return out
+
+
+def format_table(summary: dict, title: str) -> str:
+    lines = [title, f"{'method':52s} {'data set':24s} {'pairs':>5s} {'PSNR':>6s} {'SSIM':>6s} {'colour':>6s} {'lum r':>6s}"]
+    for method, by_ds in summary.items():
+        for ds, m in by_ds.items():
+            lines.append(f"{METHODS[method][:52]:52s} {ds[:24]:24s} {m['pairs']:5d} {m['psnr']:6.2f} {m['ssim']:6.3f} "
+                         f"{m['colour_error']:6.1f} {m['lum_corr']:6.2f}")
+    return "\n".join(lines)
+
+
+def picture_grid(samples: list[tuple[PairedImage, dict[str, np.ndarray]]], spec, path: str, size: int = 192) -> Path:
+    """One row per pair: SAR | (a) | (b) | (c) | (d) | (e) | optical (grey where a method has no value)."""
+    from osgeo import gdal
+
+    cols = ["sar", *METHODS.keys(), "optical"]
+    cols.remove("f_new_own_optical")
+    gap = 4
+    canvas = np.full((3, len(samples) * (size + gap) - gap, len(cols) * (size + gap) - gap), 255, np.uint8)
+    for row, (pair, preds) in enumerate(samples):
+        h, w = pair.shape
+        s = min(size, h, w)
+        r, c = (h - s) // 2, (w - s) // 2
+        for col, name in enumerate(cols):
+            if name == "sar":
+                img = sar_grey(pair, spec)
+            elif name == "optical":
+                img = pair.target_float()
+            elif name in preds:
+                img = preds[name]
+            else:
+                img = np.full((3, h, w), 0.85, np.float32)
+            y0, x0 = row * (size + gap), col * (size + gap)
+            canvas[:, y0:y0 + s, x0:x0 + s] = np.round(np.clip(img[:, r:r + s, c:c + s], 0, 1) * 255).astype(np.uint8)
+    mem = gdal.GetDriverByName("MEM").Create("", canvas.shape[2], canvas.shape[1], 3, gdal.GDT_Byte)
+    for b in range(3):
+        mem.GetRasterBand(b + 1).WriteArray(canvas[b])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = gdal.GetDriverByName("PNG").CreateCopy(str(path), mem)
+    out = None  # noqa: F841 - closes the file
+    mem = None  # noqa: F841
+    aux = path.with_name(path.name + ".aux.xml")
+    if aux.exists():
+        aux.unlink()
+    return path
+
+
+def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Sequence[str], band_roles: Sequence[str],
+        json_path: Optional[str], grid: Optional[str], title: str, threads: Optional[int] = None, log=print) -> dict:
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    device = torch.device("cpu")
+    new = load_model_file(new_path)
+    old = load_model_file(old_path) if old_path else None
+    spec = new.metadata.inputs
+    if spec.prior is None:
+        raise SystemExit(f"{new_path} takes no colour prior")
+    sources = [s for root in data for s in discover(Path(root))
+               if not only or any(fnmatch.fnmatch(s.name, p) for p in only)]
+    pairs = load_sources(sources, spec, BandRoles.parse(band_roles), progress=True)
+    rows: dict[str, dict[str, list[dict]]] = {}
+    samples = []
+    for pair in pairs:
+        preds = predictions(pair, new, old, device)
+        target = pair.target_float()
+        for method, pred in preds.items():
+            m = _score(pred, target) | {"lum_corr": luminance_correlation(pred, target, pair.target_valid)}
+            rows.setdefault(method, {}).setdefault(pair.dataset, []).append(m)
+        samples.append((pair, preds))
+    summary = summarise({k: rows[k] for k in METHODS if k in rows})
+    log(format_table(summary, title))
+    if grid:
+        # a few pairs of every data set
+        picked, seen = [], {}
+        for pair, preds in samples:
+            if seen.get(pair.dataset, 0) < 2:
+                picked.append((pair, preds))
+                seen[pair.dataset] = seen.get(pair.dataset, 0) + 1
+        log(f"wrote {picture_grid(picked, spec, grid)} (SAR | a | b | c | d | e | optical)")
+    if json_path:
+        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_path).write_text(json.dumps({
+            "title": title, "new_model": new_path, "old_model": old_path, "pairs": [p.name for p in pairs],
+            "placed_by": {p.name: p.priors.placed_by for p in pairs},
+            "other_dates": {p.name: len(p.priors.other_dates) for p in pairs},
+            "methods": METHODS, "results": summary}, indent=1))
+    return summary
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m sar_colorizer.training.evaluate_priors", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--new", required=True, help="the model with a colour prior")
+    p.add_argument("--old", default=None, help="a model without a prior, for (a)")
+    p.add_argument("--data", action="append", required=True)
+    p.add_argument("--only", action="append", default=[])
+    p.add_argument("--band-roles", action="append", default=[])
+    p.add_argument("--json", default=None)
+    p.add_argument("--grid", default=None)
+    p.add_argument("--title", default="validation")
+    p.add_argument("--threads", type=int, default=None)
+    a = p.parse_args(argv)
+    run(a.new, a.old, a.data, a.only, a.band_roles, a.json, a.grid, a.title, a.threads)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

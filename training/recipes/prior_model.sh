@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Rerunnable recipe for the colour-prior model (issue 11) and its leave-one-set-out runs.
+# Three runs on a 2-core CPU, one torch thread each: the model to ship (all data but the validation
+# parts) beside "no temperate pairs" (LOSO-temperate); "no desert patches" (LOSO-desert) after it.
+#   bash training/recipes/prior_model.sh              # train all three, then evaluate
+#   STAGE=eval bash training/recipes/prior_model.sh   # only the evaluations and the picture grids
+# Data: ../shared/data/train (see its README). India scene-3 is validation only.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+SEED=${SEED:-20261201}
+MAIN_EPOCHS=${MAIN_EPOCHS:-20}
+LOSO_EPOCHS=${LOSO_EPOCHS:-10}
+PRIOR=(--prior --prior-cell 256 --prior-dropout 0.2 --prior-own 0.3 --loss shift_l1_ssim --loss-shift 2
+       --bands VV,VH --seed "$SEED")
+VALIDATION=(--only 'india-scenes/scene-3' --only 'desert-patches/*_patch_15' --only 'la-texas-vh/*[05]'
+            --only 'temperate-pairs/finland_000aa810_*' --only 'temperate-pairs/sen12mscr_ROIs2017_winter_*')
+# (a): the model bundled before the colour prior, taken from the commit that shipped it
+OLD=${OLD:-$RUNS/no-prior-model.safetensors}
+[[ -f "$OLD" ]] || { mkdir -p "$(dirname "$OLD")"; git show 1050f8a:models/sar_colorizer.safetensors > "$OLD"; }
+
+if [[ "$STAGE" == all || "$STAGE" == train ]]; then
+  mkdir -p "$RUNS"
+  "$PY" -m sar_colorizer.training.cli train "${RECIPE[@]}" "${PRIOR[@]}" --epochs "$MAIN_EPOCHS" --max-minutes 100 \
+      --out "$RUNS/prior/model.safetensors" --name sar-colorizer-prior \
+      --description "Robust U-Net conditioned on a colour prior of the place (world palette / colour reference)" \
+      > "$RUNS/prior.log" 2>&1 &
+  A=$!
+  ( "$PY" -m sar_colorizer.training.cli train "${RECIPE[@]}" "${PRIOR[@]}" --epochs "$LOSO_EPOCHS" --max-minutes 45 \
+        --exclude 'temperate-pairs/*' --out "$RUNS/loso-temperate/model.safetensors" --name loso-temperate \
+        > "$RUNS/loso-temperate.log" 2>&1
+    "$PY" -m sar_colorizer.training.cli train "${RECIPE[@]}" "${PRIOR[@]}" --epochs "$LOSO_EPOCHS" --max-minutes 45 \
+        --exclude 'desert-patches/*' --out "$RUNS/loso-desert/model.safetensors" --name loso-desert \
+        > "$RUNS/loso-desert.log" 2>&1 ) &
+  B=$!
+  wait $A; wait $B
+fi
+
+if [[ "$STAGE" == all || "$STAGE" == eval ]]; then
+  EV=("$PY" -m sar_colorizer.training.evaluate_priors --old "$OLD" --data "$DATA" --band-roles la-texas-vh=VH --threads 2)
+  "${EV[@]}" --new "$RUNS/prior/model.safetensors" "${VALIDATION[@]}" --title "validation parts of every data set" \
+      --json "$RUNS/eval-priors-validation.json" --grid docs/eval-priors-validation.png
+  "${EV[@]}" --new "$RUNS/loso-temperate/model.safetensors" --only 'temperate-pairs/*' \
+      --title "leave-one-set-out: trained without temperate-pairs, scored on all 15" \
+      --json "$RUNS/eval-priors-loso-temperate.json" --grid docs/eval-priors-loso-temperate.png
+  "${EV[@]}" --new "$RUNS/loso-desert/model.safetensors" --only 'desert-patches/*' \
+      --title "leave-one-set-out: trained without desert-patches, scored on all 144" \
+      --json "$RUNS/eval-priors-loso-desert.json" --grid docs/eval-priors-loso-desert.png
+fi
