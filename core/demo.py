@@ -1,27 +1,51 @@
-"""`sar-colorize-demo`: colorize sample Sentinel-1 scenes with the bundled model and show them.
+"""`sar-colorize-demo`: colorize a Sentinel-1 scene with the bundled model and show it beside the SAR.
 
-With no argument it uses the real scenes of the development workspace (../shared/data/scenes);
-give your own Sentinel-1 GeoTIFF(s) to colorize those instead. Writes the colorized GeoTIFFs and a
-before/after picture (SAR | colorized) into demo-output/.
+With no argument it colorizes the sample scene shipped in samples/ (Sentinel-1 VH over the Port of
+Los Angeles, with the Sentinel-2 image of the same place shown beside for comparison); give your
+own Sentinel-1 GeoTIFF(s) to colorize those instead. Writes the colorized GeoTIFF(s) and a picture,
+one row per scene (SAR | colorized | optical when there is one), into demo-output/.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
 from .errors import SarColorizerError, one_line
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLE_SCENES = (REPO / ".." / "shared" / "data" / "scenes").resolve()
-PANEL = 256  # height of each picture row, in pixels
+SAMPLES = REPO / "samples"  # package data: present in a clone, an installed package and the plugin zip
+PANEL = 384  # height of each picture panel, in pixels
+GAP = 8  # white space between panels and rows, in pixels
 
 
-def sample_scenes() -> list[Path]:
-    return sorted(p for p in SAMPLE_SCENES.rglob("*.tif")) if SAMPLE_SCENES.is_dir() else []
+@dataclass(frozen=True)
+class DemoScene:
+    sar: Path
+    optical: Optional[Path] = None  # a real optical image of the same place, shown for comparison
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """One way of colorizing each scene: a panel of the picture and a GeoTIFF. A second rendering
+    (the same scene with other options, e.g. another colour prior) is one more entry in RENDERINGS."""
+    label: str
+    suffix: str  # output file: <scene>_<suffix>.tif
+    changes: dict[str, Any] = dataclasses.field(default_factory=dict)  # ColorizeOptions fields
+
+
+RENDERINGS = (Rendering("bundled model", "rgb"),)
+
+
+def bundled_sample() -> DemoScene:
+    """The sample scene shipped with the code (samples/README.md says what it is and its licence)."""
+    return DemoScene(SAMPLES / "los-angeles-harbour_s1a_vh_20201107.tif",
+                     SAMPLES / "los-angeles-harbour_s2a_rgb_20201104.tif")
 
 
 def display_grey(path: Path, band: int) -> np.ndarray:
@@ -41,6 +65,14 @@ def display_grey(path: Path, band: int) -> np.ndarray:
     return np.nan_to_num(np.clip((a - lo) / max(hi - lo, 1e-6) * 255, 0, 255)).astype(np.uint8)
 
 
+def read_rgb(path: Path) -> np.ndarray:
+    """Bands 1-3 of an 8-bit RGB raster as a height x width x 3 array."""
+    from osgeo import gdal
+
+    ds = gdal.Open(str(path))
+    return np.moveaxis(ds.ReadAsArray(band_list=[1, 2, 3]), 0, -1)
+
+
 def resize_nearest(img: np.ndarray, height: int) -> np.ndarray:
     h, w = img.shape[:2]
     width = max(1, round(w * height / h))
@@ -49,24 +81,21 @@ def resize_nearest(img: np.ndarray, height: int) -> np.ndarray:
     return img[rows][:, cols]
 
 
-def before_after_picture(pairs: list[tuple[Path, Path, int]], png: Path) -> Path:
-    """SAR grey | colorized RGB for each scene, two scenes a row, written as PNG with GDAL."""
+def picture_row(panels: list[np.ndarray]) -> np.ndarray:
+    """Panels (H x W x 3, any size) scaled to PANEL px high, side by side with white gaps."""
+    cells = []
+    for panel in panels:
+        cells += [resize_nearest(panel, PANEL), np.full((PANEL, GAP, 3), 255, np.uint8)]
+    return np.concatenate(cells[:-1], axis=1)
+
+
+def write_picture(rows: list[np.ndarray], png: Path) -> Path:
+    """Rows stacked top to bottom (left-aligned, white around), written as PNG with GDAL."""
     from osgeo import gdal
 
-    rows = []
-    for src, rgb_path, band in pairs:
-        grey = display_grey(src, band)
-        ds = gdal.Open(str(rgb_path))
-        rgb = np.moveaxis(ds.ReadAsArray(), 0, -1)
-        left = resize_nearest(np.repeat(grey[..., None], 3, axis=-1), PANEL)
-        right = resize_nearest(rgb, PANEL)
-        gap = np.full((PANEL, 8, 3), 255, np.uint8)
-        rows.append(np.concatenate([left, gap, right], axis=1))
     width = max(r.shape[1] for r in rows)
-    cells = [np.pad(r, ((0, 8), (0, width - r.shape[1] + 16), (0, 0)), constant_values=255) for r in rows]
-    if len(cells) % 2:
-        cells.append(np.full_like(cells[0], 255))
-    picture = np.concatenate([np.concatenate(cells[i:i + 2], axis=1) for i in range(0, len(cells), 2)], axis=0)
+    padded = [np.pad(r, ((0, GAP), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
+    picture = np.concatenate(padded, axis=0)[:-GAP]
     mem = gdal.GetDriverByName("MEM").Create("", picture.shape[1], picture.shape[0], 3, gdal.GDT_Byte)
     for i in range(3):
         mem.GetRasterBand(i + 1).WriteArray(picture[..., i])
@@ -76,34 +105,53 @@ def before_after_picture(pairs: list[tuple[Path, Path, int]], png: Path) -> Path
     return png
 
 
+def run_scene(scene: DemoScene, out_dir: Path, base: Any) -> np.ndarray:
+    """Colorize one scene in every rendering; its picture row: SAR | renderings | optical."""
+    from .pipeline import colorize
+
+    panels, band = [], 1
+    for rendering in RENDERINGS:
+        out = out_dir / f"{scene.sar.stem}_{rendering.suffix}.tif"
+        result = colorize(scene.sar, out, dataclasses.replace(base, **rendering.changes))
+        for warning in result.warnings:
+            print(f"sar-colorize-demo: warning: {warning}", file=sys.stderr)
+        print(f"{rendering.label}: {result.summary()}")
+        band = min(result.bands_used.values())
+        panels.append(read_rgb(out))
+    grey = display_grey(scene.sar, band)
+    panels.insert(0, np.repeat(grey[..., None], 3, axis=-1))
+    if scene.optical is not None:
+        panels.append(read_rgb(scene.optical))
+    return picture_row(panels)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     from .options import ColorizeOptions
-    from .pipeline import colorize
 
     p = argparse.ArgumentParser(prog="sar-colorize-demo", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("scenes", nargs="*", type=Path, help="Sentinel-1 GeoTIFF(s); default: the sample scenes")
+    p.add_argument("scenes", nargs="*", type=Path,
+                   help="Sentinel-1 GeoTIFF(s); default: the sample scene in samples/")
     p.add_argument("--out-dir", type=Path, default=Path("demo-output"))
     p.add_argument("--model", type=Path, help="model file (default: the bundled model)")
     args = p.parse_args(argv)
-    scenes = args.scenes or sample_scenes()
-    if not scenes:
-        print(f"sar-colorize-demo: no sample scenes at {SAMPLE_SCENES}; give your own Sentinel-1 GeoTIFF: "
-              "sar-colorize-demo /path/to/S1_VV_dB.tif", file=sys.stderr)
+    scenes = [DemoScene(s) for s in args.scenes] or [bundled_sample()]
+    missing = [s.sar for s in scenes if not s.sar.is_file()]
+    if missing:
+        print(f"sar-colorize-demo: error: no such file: {missing[0]}", file=sys.stderr)
         return 2
+    if not args.scenes:
+        print(f"sample scene: {scenes[0].sar} (see {SAMPLES / 'README.md'})")
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    pairs = []
-    for src in scenes:
-        out = args.out_dir / f"{src.stem}_rgb.tif"
-        try:
-            r = colorize(src, out, ColorizeOptions(model_path=args.model, overwrite=True))
-        except SarColorizerError as exc:
-            print(f"sar-colorize-demo: error: {one_line(exc)}", file=sys.stderr)
-            return 1
-        print(r.summary())
-        pairs.append((src, out, min(r.bands_used.values())))
-    png = before_after_picture(pairs, args.out_dir / "before_after.png")
-    print(f"before/after picture (SAR | colorized): {png.resolve()}")
+    base = ColorizeOptions(model_path=args.model, overwrite=True)
+    try:
+        rows = [run_scene(scene, args.out_dir, base) for scene in scenes]
+    except SarColorizerError as exc:
+        print(f"sar-colorize-demo: error: {one_line(exc)}", file=sys.stderr)
+        return 1
+    png = write_picture(rows, args.out_dir / "before_after.png")
+    columns = ["SAR"] + [r.label for r in RENDERINGS] + (["optical"] if any(s.optical for s in scenes) else [])
+    print(f"picture ({' | '.join(columns)}): {png.resolve()}")
     return 0
 
 

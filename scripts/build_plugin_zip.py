@@ -5,7 +5,8 @@
 
 The zip holds one folder, sar_colorizer/, with what the plugin runs: the QGIS entry points, core/
 (inference only), the Processing provider, ui/, metadata.txt, icon.png, LICENSE, requirements.txt
-(the dependency pins the install command shows) and the bundled model in models/. Only files git
+(the dependency pins the install command shows), the sample scene of samples/ (for the demo and to try
+the plugin on) and the bundled model in models/. Only files git
 tracks are taken (so no caches or local outputs), except the model, which may be an untracked build
 product. Tests, benchmarks, training code, scripts and CI files are left out.
 """
@@ -25,6 +26,7 @@ TOP_FILES = ("__init__.py", "plugin.py", "deps.py", "metadata.txt", "icon.png", 
              "requirements.txt")
 PACKAGES = ("core", "processing_provider", "ui")
 PACKAGE_SUFFIXES = (".py", ".html", ".ui", ".png", ".svg", ".qm")
+DATA_FOLDERS = {"samples": (".tif", ".md")}  # folder: suffixes of its files that are shipped
 REQUIRED_FILES = ("__init__.py", "plugin.py", "metadata.txt", "icon.png", "processing_provider/provider.py")
 
 
@@ -48,6 +50,8 @@ def plugin_files(repo: Path = REPO) -> list[str]:
             chosen.append(path)
         elif len(parts) > 1 and parts[0] in PACKAGES and "__pycache__" not in parts \
                 and path.endswith(PACKAGE_SUFFIXES):
+            chosen.append(path)
+        elif len(parts) == 2 and parts[0] in DATA_FOLDERS and path.endswith(DATA_FOLDERS[parts[0]]):
             chosen.append(path)
     missing = [f for f in REQUIRED_FILES if f not in chosen]
     if missing:
