@@ -19,7 +19,7 @@ def shared_data() -> Path:
 def make_model_file(path: Path, bands=("VV",), availability=False, base=4, depth=2,
                     tile=64, overlap=16, constant=None, seed=0) -> Path:
     """A small random-weight model file; with ``constant`` (r, g, b in 0..1) it outputs that colour."""
-    import torch
+    torch = pytest.importorskip("torch")  # writing a model file needs torch (training), colorizing does not
 
     from sar_colorizer.core.model import ArchitectureConfig, RobustUNet
     from sar_colorizer.core.modelfile import InputSpec, ModelMetadata, TileSpec, save_model_file
