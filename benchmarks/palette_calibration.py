@@ -297,6 +297,9 @@ def main(argv=None) -> int:
             "eight_bit_gain": {d: round(v[0], 3) for d, v in eight.items()},
             "eight_bit_gain_rgb": {d: [round(float(x), 3) for x in v[1]] for d, v in eight.items()},
             "eight_bit_form": "convention = value / 255 * gain",
+            # what core/colour_reference.EIGHT_BIT_GAIN holds for a user's 8-bit reference: the
+            # LA/Texas Sentinel-2 L1C true colour's gain (100 georeferenced places)
+            "reference_eight_bit_gain": round(eight["la-texas-vh"][0], 3) if "la-texas-vh" in eight else None,
             "tci_definition_gain": {"L1C": round(TCI_L1C_SATURATION / FULL_SCALE, 3),
                                     "L2A": round(TCI_L2A_SATURATION / FULL_SCALE, 3)},
             "places": {pattern: {"lon": v["lon"], "lat": v["lat"], "note": v["note"]} for pattern, v in PLACES.items()},

@@ -63,14 +63,6 @@ class WorldPalette:
     height: int
     mapping: Optional[PaletteMapping]
 
-    def _dataset(self) -> gdal.Dataset:
-        # one handle per thread: GDAL datasets must not be shared between threads
-        handles = _HANDLES.__dict__.setdefault("by_path", {})
-        ds = handles.get(self.path)
-        if ds is None:
-            ds = handles[self.path] = gdal.Open(self.path)
-        return ds
-
     def values_at(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """The mosaic's own 8-bit values, (3, ...) float, bilinear between pixel centres; longitudes
         wrap at the antimeridian, latitudes beyond the first/last pixel row take that row."""
@@ -101,8 +93,10 @@ class WorldPalette:
         return out.reshape((3,) + shape).astype(np.float32)
 
     def _read_rows(self, row0: int, count: int) -> np.ndarray:
-        ds = self._dataset()
-        rows = ds.ReadAsArray(0, row0, self.width, count)
+        # opened for each read, never kept: a GDAL dataset alive at interpreter exit can crash it
+        # (seen under QGIS), and one handle must not be shared between threads
+        ds = gdal.Open(self.path)
+        rows = ds.ReadAsArray(0, row0, self.width, count) if ds is not None else None
         if rows is None:
             raise ModelFileError(f"the world palette {self.path} cannot be read (corrupt file?)")
         return rows.astype(np.float32)
@@ -115,7 +109,6 @@ class WorldPalette:
         return self.mapping.apply(self.values_at(lon, lat))
 
 
-_HANDLES = threading.local()
 _LOCK = threading.Lock()
 
 
@@ -135,7 +128,13 @@ def _load(path: str) -> WorldPalette:
     bad = f"the world palette {path} "
     if not Path(path).is_file():
         raise ModelFileError(bad + "is missing: reinstall the plugin or rebuild it with scripts/build_world_palette.py")
-    ds = gdal.OpenEx(path, gdal.OF_RASTER)
+    gdal.PushErrorHandler("CPLQuietErrorHandler")  # the one line below says it; no GDAL noise
+    try:
+        ds = gdal.OpenEx(path, gdal.OF_RASTER)
+    except RuntimeError:
+        ds = None
+    finally:
+        gdal.PopErrorHandler()
     if ds is None:
         raise ModelFileError(bad + "is not a raster GDAL can read (corrupt file?)")
     meta = ds.GetMetadata() or {}
@@ -149,7 +148,8 @@ def _load(path: str) -> WorldPalette:
     wgs84 = osr.SpatialReference()
     wgs84.ImportFromEPSG(4326)
     expected = (-180.0, 360.0 / width, 0.0, 90.0, 0.0, -180.0 / height)
-    if gt is None or srs is None or not (srs.IsGeographic() and srs.IsSameGeogCS(wgs84)) or not np.allclose(gt, expected, atol=1e-9):
+    wgs84_grid = srs is not None and srs.IsGeographic() and srs.IsSameGeogCS(wgs84)
+    if gt is None or not wgs84_grid or not np.allclose(gt, expected, atol=1e-9):
         raise ModelFileError(bad + "must cover the whole world in EPSG:4326 (-180..180, 90..-90)")
     mapping = None
     if meta.get(MAPPING_KEY):
@@ -157,18 +157,23 @@ def _load(path: str) -> WorldPalette:
             mapping = PaletteMapping.from_json(meta[MAPPING_KEY])
         except (ValueError, KeyError, TypeError) as exc:
             raise ModelFileError(bad + f"has an unreadable {MAPPING_KEY} ({exc})") from None
-    # decode a row in the middle: a truncated or damaged JPEG stream fails here, not mid-run
-    gdal.ErrorReset()
-    with_exceptions = gdal.GetUseExceptions()
+    # decode every pixel once (half a second): a damaged tile fails here, in one line, not mid-run
+    problems: list[str] = []
+
+    def collect(level, _number, message):
+        if level >= gdal.CE_Failure:
+            problems.append(" ".join(str(message).split()))
+
+    gdal.PushErrorHandler(collect)
     try:
-        gdal.UseExceptions()
-        ds.ReadAsArray(0, height // 2, width, 1)
-        ds.ReadAsArray(0, height - 1, width, 1)
-    except RuntimeError as exc:
-        raise ModelFileError(bad + f"cannot be decoded (corrupt file?): {str(exc).splitlines()[0]}") from None
+        sums = [ds.GetRasterBand(i).Checksum() for i in (1, 2, 3)]
+    except RuntimeError as exc:  # the caller may have GDAL exceptions on
+        problems.append(" ".join(str(exc).split()))
+        sums = [-1]
     finally:
-        if not with_exceptions:
-            gdal.DontUseExceptions()
+        gdal.PopErrorHandler()
+    if problems or -1 in sums:
+        raise ModelFileError(bad + f"cannot be decoded (corrupt file?): {problems[0] if problems else 'read error'}")
     return WorldPalette(path, width, height, mapping)
 
 
@@ -187,7 +192,8 @@ def cell_centres(width: int, height: int, cell: float, window: Sequence[int] = (
     return np.meshgrid(xs, ys)
 
 
-def lonlat_of_pixels(ds: gdal.Dataset, pixels: np.ndarray, lines: np.ndarray) -> Optional[tuple[np.ndarray, np.ndarray]]:
+def lonlat_of_pixels(ds: gdal.Dataset, pixels: np.ndarray,
+                     lines: np.ndarray) -> Optional[tuple[np.ndarray, np.ndarray]]:
     """WGS 84 longitude/latitude of pixel/line positions of a dataset, through its geotransform and
     CRS or its ground control points (or RPCs); None when the dataset cannot be placed."""
     if not _placeable(ds):

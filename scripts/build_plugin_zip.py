@@ -6,7 +6,7 @@
 The zip holds one folder, sar_colorizer/, with what the plugin runs: the QGIS entry points, core/
 (inference only), the Processing provider, ui/, metadata.txt, icon.png, LICENSE, requirements.txt
 (the dependency pins the install command shows), the sample scene of samples/ (for the demo and to try
-the plugin on) and the bundled model in models/. Only files git
+the plugin on), the bundled model and the built-in world palette in models/. Only files git
 tracks are taken (so no caches or local outputs), except the model, which may be an untracked build
 product. Tests, benchmarks, training code, scripts and CI files are left out.
 """
@@ -27,7 +27,10 @@ TOP_FILES = ("__init__.py", "plugin.py", "deps.py", "metadata.txt", "icon.png", 
 PACKAGES = ("core", "processing_provider", "ui")
 PACKAGE_SUFFIXES = (".py", ".html", ".ui", ".png", ".svg", ".qm")
 DATA_FOLDERS = {"samples": (".tif", ".md")}  # folder: suffixes of its files that are shipped
-REQUIRED_FILES = ("__init__.py", "plugin.py", "metadata.txt", "icon.png", "processing_provider/provider.py")
+# data the plugin runs with besides the model: the built-in world palette and its credit
+DATA_FILES = ("models/world_palette.tif", "models/WORLD_PALETTE.md")
+REQUIRED_FILES = ("__init__.py", "plugin.py", "metadata.txt", "icon.png", "processing_provider/provider.py",
+                  "models/world_palette.tif")
 
 
 def plugin_version(repo: Path = REPO) -> str:
@@ -46,7 +49,7 @@ def plugin_files(repo: Path = REPO) -> list[str]:
     chosen = []
     for path in tracked_files(repo):
         parts = Path(path).parts
-        if len(parts) == 1 and path in TOP_FILES:
+        if (len(parts) == 1 and path in TOP_FILES) or path in DATA_FILES:
             chosen.append(path)
         elif len(parts) > 1 and parts[0] in PACKAGES and "__pycache__" not in parts \
                 and path.endswith(PACKAGE_SUFFIXES):

@@ -69,7 +69,8 @@ def build(bmng: Path, out: Path = OUT, calibration: Path = CALIBRATION) -> Path:
         "SOURCE": f"PyPI {PACKAGE}, {MEMBER} (NASA Blue Marble Next Generation, 5400 x 2700, plate carree)",
         "CREDIT": CREDIT,
         "LICENSE": "public domain (NASA Earth Observatory imagery)",
-        "MADE_BY": "scripts/build_world_palette.py: the package's pixels re-encoded (0.1 levels from its JPEG on average), georeferenced in EPSG:4326 "
+        "MADE_BY": "scripts/build_world_palette.py: the package's pixels re-encoded (0.1 levels from its JPEG "
+                   "on average), georeferenced in EPSG:4326 "
                    "(-180..180, 90..-90), JPEG-in-TIFF quality 90",
         "VALUES": "the mosaic's own 8-bit display colours R, G, B",
     }
@@ -99,7 +100,8 @@ def main(argv=None) -> int:
     else:
         with tempfile.TemporaryDirectory() as tmp:
             out = build(fetch_bmng(Path(tmp)), args.out, args.calibration)
-    print(f"{out}: {out.stat().st_size / 1e6:.2f} MB{'' if mapping_json(args.calibration) else ' (no mapping yet)'}")
+    note = "" if mapping_json(args.calibration) else " (no mapping yet: run benchmarks/palette_calibration.py --write)"
+    print(f"{out}: {out.stat().st_size / 1e6:.2f} MB{note}")
     return 0
 
 
