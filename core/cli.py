@@ -167,12 +167,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run_one(src: str, dst: Path, options: ColorizeOptions, quiet: bool, vh: Optional[str] = None):
-    from tqdm import tqdm
-
     from .pipeline import colorize
 
-    with tqdm(total=100, desc=dataset_label(src), unit="%", disable=True if quiet else None, leave=False,
-              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}") as bar:
+    with progress_bar(dataset_label(src), quiet) as bar:
         def progress(fraction: float) -> None:
             bar.n = round(100 * fraction, 1)
             bar.refresh()
@@ -184,6 +181,36 @@ def _run_one(src: str, dst: Path, options: ColorizeOptions, quiet: bool, vh: Opt
                 bar.write(message)
 
         return colorize(src, dst, options, progress=progress, log=log, vh_path=vh)
+
+
+class _NoBar:
+    """What the CLI uses of a tqdm bar, without tqdm (a training dependency, not a runtime one):
+    no bar, the messages printed as they come."""
+
+    n = 0.0
+
+    def __enter__(self) -> "_NoBar":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def refresh(self) -> None:
+        pass
+
+    @staticmethod
+    def write(message: str) -> None:
+        print(message, file=sys.stderr)
+
+
+def progress_bar(label: str, quiet: bool):
+    """tqdm's bar when tqdm is installed (and not quiet), else none."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _NoBar()
+    return tqdm(total=100, desc=label, unit="%", disable=True if quiet else None, leave=False,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
 
 
 if __name__ == "__main__":

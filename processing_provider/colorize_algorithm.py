@@ -304,11 +304,11 @@ def _log(feedback: QgsProcessingFeedback, message: str) -> None:
 
 
 def _import_pipeline():
-    """Import torch and the pipeline now; a missing package becomes the install instructions."""
+    """Import onnxruntime and the pipeline now; a missing package becomes the install instructions."""
     missing = deps.missing_required()
     if missing:
         raise QgsProcessingException(deps.missing_message(missing))
-    for module in ("torch", "safetensors"):
+    for module in (r.module for r in deps.REQUIRED):
         try:
             __import__(module)
         except Exception as exc:  # ImportError, or OSError for a DLL that does not load

@@ -304,18 +304,18 @@ def test_band_that_does_not_exist_is_refused(provider, processing_module, qgis_n
                                     "OUTPUT": str(tmp_path / "x.tif")})
 
 
-def test_missing_torch_is_explained_with_the_install_command(provider, monkeypatch, tiny_model, scene, tmp_path):
+def test_missing_onnxruntime_is_explained_with_the_install_command(provider, monkeypatch, tiny_model, scene, tmp_path):
     real = deps.is_installed
-    monkeypatch.setattr(deps, "is_installed", lambda module: module != "torch" and real(module))
+    monkeypatch.setattr(deps, "is_installed", lambda module: module != "onnxruntime" and real(module))
     alg = QgsApplication.processingRegistry().createAlgorithmById(ALG)
     context = QgsProcessingContext()
     params = {"INPUT": str(scene(RHONE)), "MODEL": str(tiny_model), "OUTPUT": str(tmp_path / "x.tif")}
     ok, message = alg.checkParameterValues(params, context)
     assert not ok
     assert message.startswith("SAR Colorizer needs Python packages that this QGIS does not have: "
-                              "'torch' (for running the neural network).")
-    assert f"{deps.qgis_python()} -m pip install" in message and "torch==" in message
-    with pytest.raises(QgsProcessingException, match="'torch' \\(for running the neural network\\)"):
+                              "'onnxruntime' (for running the model).")
+    assert deps.install_command() in message and "torch" not in message
+    with pytest.raises(QgsProcessingException, match="'onnxruntime' \\(for running the model\\)"):
         alg.processAlgorithm(params, context, QgsProcessingFeedback())
     assert "Cannot run yet" in alg.shortHelpString()
     assert not (tmp_path / "x.tif").exists()

@@ -131,20 +131,18 @@ def test_real_dialog_opens_with_the_layer_and_bands(provider, processing_module,
         dialog.deleteLater()
 
 
-def test_plugin_loads_without_torch(tmp_path):
-    """With torch and safetensors unimportable, the plugin still loads and registers its algorithm,
-    and never imports torch while doing so."""
+def test_plugin_loads_without_torch_or_onnxruntime(tmp_path):
+    """With torch, safetensors and onnxruntime unimportable, the plugin still loads, registers its
+    algorithm and says what is missing, and never imports torch while doing so."""
     script = textwrap.dedent("""
         import sys
-        sys.modules["torch"] = None        # `import torch` now raises ImportError
-        sys.modules["safetensors"] = None
+        for name in ("torch", "safetensors", "onnxruntime"):
+            sys.modules[name] = None        # `import torch` now raises ImportError
         from qgis.core import QgsApplication
         app = QgsApplication([], False)
         app.initQgis()
         import sar_colorizer
         from sar_colorizer.plugin import SarColorizerPlugin
-        from sar_colorizer import deps
-        deps.is_installed = lambda m: m not in ("torch", "safetensors") and deps.importlib.util.find_spec(m) is not None
         plugin = SarColorizerPlugin(None)
         plugin.initProcessing()
         alg = QgsApplication.processingRegistry().createAlgorithmById("sarcolorizer:colorizesar")
