@@ -5,8 +5,8 @@
 
 The zip holds one folder, sar_colorizer/, with what the plugin runs: the QGIS entry points, core/
 (inference only), the Processing provider, ui/, metadata.txt, icon.png, LICENSE, requirements.txt
-(the dependency pins the install command shows), the sample scene of samples/ (for the demo and to try
-the plugin on), the bundled model and the built-in world palette in models/. Only files git
+and dependency_installer.py (what the Install button installs, and how), the sample scene of
+samples/ (for the demo and to try the plugin on), the bundled model and the built-in world palette in models/. Only files git
 tracks are taken (so no caches or local outputs), except the model, which may be an untracked build
 product. Tests, benchmarks, training code, scripts and CI files are left out.
 """
@@ -22,8 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 PLUGIN_NAME = "sar_colorizer"
 MODEL_NAME = "sar_colorizer.safetensors"
-TOP_FILES = ("__init__.py", "plugin.py", "deps.py", "metadata.txt", "icon.png", "LICENSE", "README.md",
-             "requirements.txt")
+TOP_FILES = ("__init__.py", "plugin.py", "deps.py", "dependency_installer.py", "metadata.txt", "icon.png",
+             "LICENSE", "README.md", "requirements.txt")
 PACKAGES = ("core", "processing_provider", "ui")
 PACKAGE_SUFFIXES = (".py", ".html", ".ui", ".png", ".svg", ".qm")
 DATA_FOLDERS = {"samples": (".tif", ".md")}  # folder: suffixes of its files that are shipped

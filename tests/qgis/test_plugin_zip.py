@@ -25,7 +25,8 @@ def test_zip_holds_plugin_and_model_but_no_tests_or_caches(tiny_model, tmp_path)
     target = tmp_path / f"sar_colorizer-{version}.zip"
     names = zipfile.ZipFile(target).namelist()
     assert {"sar_colorizer/__init__.py", "sar_colorizer/plugin.py", "sar_colorizer/metadata.txt",
-            "sar_colorizer/icon.png", "sar_colorizer/deps.py", "sar_colorizer/core/pipeline.py",
+            "sar_colorizer/icon.png", "sar_colorizer/deps.py", "sar_colorizer/dependency_installer.py",
+            "sar_colorizer/requirements.txt", "sar_colorizer/core/pipeline.py",
             "sar_colorizer/processing_provider/colorize_algorithm.py",
             "sar_colorizer/models/sar_colorizer.safetensors"} <= set(names)
     assert all(n.startswith("sar_colorizer/") for n in names)
