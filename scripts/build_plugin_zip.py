@@ -16,6 +16,7 @@ import argparse
 import configparser
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -62,14 +63,31 @@ def plugin_files(repo: Path = REPO) -> list[str]:
     return sorted(chosen)
 
 
-def model_files(model: Path) -> list[tuple[Path, str]]:
-    """The model, plus its ONNX export and model card when they sit beside it."""
-    files = [(model, f"models/{MODEL_NAME}")]
-    for suffix, name in ((".onnx", "sar_colorizer.onnx"), (".md", "sar_colorizer.md")):
-        extra = model.with_suffix(suffix)
-        if extra.is_file():
-            files.append((extra, f"models/{name}"))
+def model_files(model: Path, work: Path) -> list[tuple[Path, str]]:
+    """The model, its ONNX export (what the plugin runs without torch) and its model card when it
+    sits beside it."""
+    files = [(model, f"models/{MODEL_NAME}"), (current_onnx_export(model, work), "models/sar_colorizer.onnx")]
+    card = model.with_suffix(".md")
+    if card.is_file():
+        files.append((card, "models/sar_colorizer.md"))
     return files
+
+
+def current_onnx_export(model: Path, work: Path) -> Path:
+    """The export beside the model when it was made from this very file by this exporter, else a
+    new one in `work` (needs torch): a zip whose export is stale or missing would need torch in QGIS."""
+    import onnx
+
+    from sar_colorizer.core.onnx_export import GRAPH_VERSION, GRAPH_VERSION_KEY, SOURCE_KEY, export_onnx, file_sha256
+
+    beside = model.with_suffix(".onnx")
+    if beside.is_file():
+        props = {p.key: p.value for p in onnx.load(str(beside), load_external_data=False).metadata_props}
+        if props.get(SOURCE_KEY) == file_sha256(model) and props.get(GRAPH_VERSION_KEY) == str(GRAPH_VERSION):
+            return beside
+        print(f"{beside} was not made from {model.name} by this exporter: exporting it again for the zip",
+              file=sys.stderr)
+    return export_onnx(model, work / "sar_colorizer.onnx")
 
 
 def build(out_dir: Path, model: Path | None, repo: Path = REPO) -> Path:
@@ -77,11 +95,12 @@ def build(out_dir: Path, model: Path | None, repo: Path = REPO) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{PLUGIN_NAME}-{version}.zip"
     partial = target.with_name(target.name + ".partial")
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf, \
+            tempfile.TemporaryDirectory() as work:
         for rel in plugin_files(repo):
             zf.write(repo / rel, f"{PLUGIN_NAME}/{rel}")
         if model is not None:
-            for source, rel in model_files(model):
+            for source, rel in model_files(model, Path(work)):
                 # the weights are already dense floats: storing beats compressing them
                 zf.write(source, f"{PLUGIN_NAME}/{rel}", compress_type=zipfile.ZIP_STORED)
     partial.replace(target)

@@ -34,6 +34,14 @@ def test_zip_holds_plugin_and_model_but_no_tests_or_caches(tiny_model, tmp_path)
                    ".pyc", "/dist/", ".qgis-settings"):
         assert not [n for n in names if banned in n], banned
     assert zipfile.ZipFile(target).read("sar_colorizer/models/sar_colorizer.safetensors") == tiny_model.read_bytes()
+    # its ONNX export, made for the zip (none lay beside it): what the plugin runs without torch
+    import onnx
+
+    from sar_colorizer.core.onnx_export import file_sha256
+
+    export = onnx.load_from_string(zipfile.ZipFile(target).read("sar_colorizer/models/sar_colorizer.onnx"))
+    assert {p.key: p.value for p in export.metadata_props}["source_sha256"] == file_sha256(tiny_model)
+    assert not tiny_model.with_suffix(".onnx").exists()
 
 
 def test_zip_refuses_to_build_without_a_model_unless_asked(tmp_path):
