@@ -155,6 +155,17 @@ def collect(data: Path = DATA) -> tuple[list[Pair], list[str]]:
     return pairs, skipped
 
 
+def desert_means(data: Path = DATA) -> list[Pair]:
+    """The desert set's true mean colours (its place is unknown: only for the extrapolation check)."""
+    out = []
+    for path in sorted((data / "desert-patches" / "s2").glob("*.tif")):
+        mean, kind, valid = optical_mean(path)
+        if valid > 0.5:
+            out.append(Pair(f"desert-patches/{path.stem}", "desert-patches", kind, "L1C", "unknown", "",
+                            mean, np.zeros(3), (np.nan, np.nan)))
+    return out
+
+
 # --- the mapping ------------------------------------------------------------------------------
 
 def place_means(pairs: list[Pair]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -196,6 +207,21 @@ def errors(true: np.ndarray, pred: np.ndarray) -> dict:
     return {"log_std": np.sqrt(np.mean(log_ratio ** 2, axis=0)),  # about zero: the spread is the error
             "log_bias": log_ratio.mean(axis=0),
             "mae_levels": np.abs(np.clip(true, 0, 1) - np.clip(pred, 0, 1)).mean(axis=0) * 255.0}
+
+
+def joint_power_fit(pal: np.ndarray, true: np.ndarray, pal8: np.ndarray, true8: np.ndarray) -> tuple:
+    """gain * (v / 255) ** gamma per channel with the 8-bit places' shape: the reflectance places set
+    the level, the 8-bit places (one unknown gain s for the set) the curve. Returns (gains, gammas, s)."""
+    from scipy.optimize import least_squares
+
+    def residuals(x):
+        g, e, s = x[:3], x[3:6], x[6]
+        r1 = np.log(g * (pal / 255.0) ** e / true).ravel()
+        r2 = np.log(g * (pal8 / 255.0) ** e / (true8 * s)).ravel()
+        return np.concatenate([r1, r2])
+
+    x = least_squares(residuals, np.array([1, 1, 1, 1, 1, 1, 1.0]), bounds=(1e-3, 20)).x
+    return x[:3], x[3:6], float(x[6])
 
 
 def eight_bit_gain(pairs: list[Pair], gains: np.ndarray, gammas: np.ndarray) -> tuple[float, np.ndarray, int]:
@@ -257,6 +283,58 @@ def main(argv=None) -> int:
     print(f"\nChosen: {chosen_label}. Per reflectance pair (n={len(refl)}): log std {fmt(per_pair['log_std'])}, "
           f"MAE {fmt(per_pair['mae_levels'], 1)} levels")
 
+    # the product level matters: L1C is top-of-atmosphere (haze lifts the blue), L2A is surface
+    print("\nThe same form fitted on one product level only (places):")
+    for level in ("L1C", "L2A"):
+        members = [p for p in refl if p.level == level]
+        _, pal_l, true_l = place_means(members)
+        g_l, e_l = fit(pal_l, true_l, float(gammas[0]) if np.ptp(gammas) == 0 else None)
+        print(f"  {level}: {len(pal_l)} places, gain {fmt(g_l)}")
+    snow = [p for p in pairs if p.snow]
+    if snow:
+        snow_err = errors(np.array([p.mean for p in snow]), predict(np.array([p.palette for p in snow]), gains, gammas))
+        print(f"  snow months left out of the fit (n={len(snow)}): log bias {fmt(snow_err['log_bias'])} "
+              "(a summer mosaic cannot know snow)")
+
+    # where the mosaic is bright desert the linear form extrapolates; the data has no located arid place
+    deserts = {"Sahara (23 N 12 E)": (12.0, 23.0), "Rub' al Khali (20 N 50 E)": (50.0, 20.0),
+               "Thar (27 N 71 E)": (71.0, 27.0)}
+    palette = load_world_palette(require_mapping=False)
+    print("\nExtrapolation check (not the same places): the mapping at named deserts vs the desert set")
+    for label, (lon, lat) in deserts.items():
+        v = palette.values_at(*box(lon, lat, 0.5)).reshape(3, -1).mean(axis=1)
+        print(f"  {label:28s} palette {fmt(v, 0)} -> {fmt(predict(v, gains, gammas))}")
+    arid = np.array([p.mean for p in desert_means()])
+    print(f"  desert-patches (place unknown, L1C, n={len(arid)}): mean {fmt(arid.mean(axis=0))}, "
+          f"range R {arid[:, 0].min():.2f}..{arid[:, 0].max():.2f}, B {arid[:, 2].min():.2f}..{arid[:, 2].max():.2f}")
+
+    # an alternative that bends where the linear form extrapolates: the power law with the shape of
+    # the 100 LA/Texas places (8-bit, one unknown gain) and the level of the reflectance places
+    la = [p for p in pairs if p.dataset == "la-texas-vh"]
+    alternative = {}
+    if la:
+        _, pal8, true8 = place_means(la)
+        g_alt, e_alt, s_alt = joint_power_fit(pal, true, pal8, true8)
+        loo_alt = []
+        for i in range(len(true)):
+            keep = np.arange(len(true)) != i
+            gi, ei, _ = joint_power_fit(pal[keep], true[keep], pal8, true8)
+            loo_alt.append(predict(pal[i], gi, ei))
+        loo_alt = errors(true, np.array(loo_alt))
+        at_deserts = {label: [round(float(x), 3) for x in predict(
+            palette.values_at(*box(lon, lat, 0.5)).reshape(3, -1).mean(axis=1), g_alt, e_alt)]
+            for label, (lon, lat) in deserts.items()}
+        print(f"\nAlternative, power law with the LA/Texas shape: gain {fmt(g_alt)}, gamma {fmt(e_alt, 2)}, "
+              f"LA/Texas gain {s_alt:.3f}")
+        print(f"  leave-one-out on the reflectance places: log std {fmt(loo_alt['log_std'])}; at the deserts "
+              + ", ".join(f"{k.split(' (')[0]} {fmt(v)}" for k, v in at_deserts.items()))
+        alternative = {"form": "gain * (value / 255) ** gamma, shape from the 100 LA/Texas places, level from "
+                               "the reflectance places",
+                       "gain": [round(float(v), 4) for v in g_alt], "gamma": [round(float(v), 3) for v in e_alt],
+                       "la_texas_eight_bit_gain": round(s_alt, 3),
+                       "leave_one_out_log_std": [round(float(v), 3) for v in loo_alt["log_std"]],
+                       "at_deserts": at_deserts}
+
     # 8-bit sets: the gain that maps them onto the palette-predicted colour of their places
     eight = {}
     print("\n8-bit sets: convention = value / 255 * gain")
@@ -302,6 +380,14 @@ def main(argv=None) -> int:
             "reference_eight_bit_gain": round(eight["la-texas-vh"][0], 3) if "la-texas-vh" in eight else None,
             "tci_definition_gain": {"L1C": round(TCI_L1C_SATURATION / FULL_SCALE, 3),
                                     "L2A": round(TCI_L2A_SATURATION / FULL_SCALE, 3)},
+            "extrapolation_check": {
+                "at_deserts": {label: [round(float(x), 3) for x in predict(
+                    palette.values_at(*box(lon, lat, 0.5)).reshape(3, -1).mean(axis=1), gains, gammas)]
+                    for label, (lon, lat) in deserts.items()},
+                "desert_patches_mean": [round(float(x), 3) for x in arid.mean(axis=0)],
+                "note": "the data has no located bright arid place: the linear form's blue at deserts is about "
+                        "twice the desert set's (place unknown, L1C)"},
+            "alternative_mapping": alternative,
             "places": {pattern: {"lon": v["lon"], "lat": v["lat"], "note": v["note"]} for pattern, v in PLACES.items()},
             "unknown_places": UNKNOWN,
             "measured_by": "benchmarks/palette_calibration.py",

@@ -257,6 +257,10 @@ def test_band_choice():
         rgba.GetRasterBand(i).SetColorInterpretation(ci)
     assert choose_bands(rgba, "r").rgb == (3, 2, 1)
     assert choose_bands(mem, "r", bands=(4, 3, 2)).rgb == (4, 3, 2)
+    for i, name in enumerate(["T31TFJ_B02_10m", "T31TFJ_B03_10m", "T31TFJ_B04_10m", "T31TFJ_B08_10m", "B12"],
+                             start=1):
+        mem.GetRasterBand(i).SetDescription(name)
+    assert choose_bands(mem, "r").rgb == (3, 2, 1)
     unnamed = gdal.GetDriverByName("MEM").Create("", 4, 4, 5, gdal.GDT_UInt16)
     assert refused(lambda: choose_bands(unnamed, "colour reference x.tif")) == (
         "colour reference x.tif has 5 bands and none is named red/green/blue or B4/B3/B2: give its R,G,B band numbers")
