@@ -3,7 +3,6 @@ import struct
 
 import numpy as np
 import pytest
-import torch
 
 from sar_colorizer.core.errors import ModelFileError
 from sar_colorizer.core.modelfile import (METADATA_KEY, ModelMetadata, load_model_file, read_metadata,
@@ -11,6 +10,7 @@ from sar_colorizer.core.modelfile import (METADATA_KEY, ModelMetadata, load_mode
 
 
 def test_round_trip_keeps_weights_and_metadata(model_factory):
+    torch = pytest.importorskip("torch")
     path = model_factory("m.safetensors", bands=("VV", "VH"), availability=True, tile=128, overlap=32)
     loaded = load_model_file(path)
     meta = loaded.metadata
@@ -30,6 +30,7 @@ def test_round_trip_keeps_weights_and_metadata(model_factory):
 
 
 def test_refuses_a_pickle_without_unpickling_it(tmp_path):
+    torch = pytest.importorskip("torch")
     evil = tmp_path / "evil.pt"
     torch.save({"weights": torch.zeros(2)}, evil)
     with pytest.raises(ModelFileError, match="is not a readable SAR Colorizer model file"):
@@ -74,6 +75,7 @@ def test_refuses_unknown_format_version(model_file, tmp_path):
 
 
 def test_refuses_safetensors_without_our_metadata(tmp_path):
+    torch = pytest.importorskip("torch")
     from safetensors.torch import save_file
 
     other = tmp_path / "other.safetensors"
