@@ -241,10 +241,3 @@ def world_palette_grid(ds: gdal.Dataset, width: int, height: int, cell: float, w
     gh, gw = rgb.shape[1:]
     return PriorGrid(rgb.astype(np.float32), np.ones((gh, gw), bool), float(cell), SOURCE_LABEL)
 
-
-def scene_placement(sar) -> tuple[gdal.Dataset, int, int, tuple[int, int]]:
-    """What ``world_palette_grid``/``reference_grid`` need from an opened ``SarRaster``: its dataset,
-    the output's size and the output window's top left in the dataset's pixels."""
-    width, height = sar.output_size
-    x0, y0 = sar.output_window[:2] if sar.output_window else (0, 0)
-    return sar.dataset, width, height, (x0, y0)
