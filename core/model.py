@@ -9,6 +9,9 @@ identity and the network begins as a plain U-Net.
 """
 from __future__ import annotations
 
+import os
+from typing import Optional
+
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -154,3 +157,21 @@ class RobustUNet(nn.Module):
         for dec, skip in zip(self.decoders, reversed(skips)):
             x = dec(x, skip)
         return torch.sigmoid(self.head(x))
+
+    @classmethod
+    def from_file(cls, path: Optional[str | os.PathLike] = None) -> "RobustUNet":
+        """The network of a model file (default: the bundled model), weights loaded, in eval mode.
+
+        The reference design's ``model(s1_in)`` in Python; errors are the ModelFileError messages
+        the CLI prints. The file's metadata rides along as ``model.metadata`` (its ``inputs`` say
+        what ``Sentinel12Dataset(root, spec=...)`` must feed it)."""
+        from .modelfile import DEFAULT_MODEL_PATH, load_model_file
+
+        loaded = load_model_file(DEFAULT_MODEL_PATH if path is None else path)
+        net = loaded.build()
+        net.metadata = loaded.metadata
+        return net
+
+
+# The reference design's name for the robust U-Net (one class, two names).
+UNetDenoiseRobust = RobustUNet

@@ -63,7 +63,7 @@ def test_scene_layout_and_png_jpeg(tmp_path):
     assert [p.name for p in ds.pairs] == ["scenes/scene-1", "scenes/scene-2"]
     assert ds.pairs[0].units == "dn" and list(ds.pairs[0].bands) == ["VV"]   # grey RGB -> one VV band
     assert len(ds) == 2 * 9   # 80 px -> windows at 0, 32, 48 per axis
-    x, y, v = ds[0]
+    x, y = ds[0]
     assert tuple(x.shape) == (4, 32, 32) and tuple(y.shape) == (3, 32, 32)
     assert float(x[2].min()) == 1.0 and float(x[3].max()) == 0.0   # VV present, VH absent
     (tmp_path / "scenes" / "scene-3").mkdir()

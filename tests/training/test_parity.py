@@ -32,7 +32,7 @@ def test_grid_tile_equals_core_inference_input(tmp_path):
     assert units == {"VV": "db", "VH": "db"}
     for i in range(len(ds)):
         _, r, c = ds.items[i]
-        x, _, _ = ds[i]
+        x, _ = ds[i]
         np.testing.assert_array_equal(x.numpy(), full[:, r, c])
     assert full[0, 0, 0] == 0.0 and not valid[0, 0]
 
