@@ -203,11 +203,14 @@ def numpy_version() -> Optional[str]:
 def install_arguments(target: os.PathLike | str, python: Optional[str] = None,
                       keep_numpy: Optional[str] = "running") -> list[str]:
     """The command (as a list) that installs the plugin's requirements into `target` with the
-    QGIS Python: dependency_installer.py beside this file, which keeps QGIS's numpy."""
+    QGIS Python: dependency_installer.py beside this file, which keeps QGIS's numpy and checks
+    that what it installed imports."""
     args = [python or qgis_python(), str(INSTALLER), "--target", str(target)]
     numpy = numpy_version() if keep_numpy == "running" else keep_numpy
     if numpy:
         args += ["--keep", f"numpy=={numpy}"]
+    for r in REQUIRED:
+        args += ["--check", r.module]
     return args + requirement_specs()
 
 

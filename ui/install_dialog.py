@@ -1,6 +1,6 @@
 """The dialog that installs the plugin's Python packages: it runs dependency_installer.py with the
-Python of this QGIS in a QProcess (QGIS stays responsive), streams pip's log, shows the three steps
-as progress, and offers the same command for a terminal. When it ends well, the packages folder is
+Python of this QGIS in a QProcess (QGIS stays responsive), streams pip's log, shows its steps as
+progress, and offers the same command for a terminal. When it ends well, the packages folder is
 on sys.path and the plugin works without a restart."""
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ class InstallDialog(QDialog):
         terminal_label.setWordWrap(True)
 
         self.progress = QProgressBar()
-        self.progress.setRange(0, 3)
+        self.progress.setRange(0, 4)  # dependency_installer.STEPS; each "[k/n]" line sets it
         self.progress.setValue(0)
         self.progress.setFormat("%v of %m steps")
         self.log = QPlainTextEdit()
@@ -128,7 +128,8 @@ class InstallDialog(QDialog):
         self.log.moveCursor(QTextCursor.MoveOperation.End)
         self.log.insertPlainText(text)
         self.log.ensureCursorVisible()
-        for step, _total in STEP.findall(text):
+        for step, total in STEP.findall(text):
+            self.progress.setMaximum(int(total))
             self.progress.setValue(int(step) - 1)
 
     def _failed_to_start(self, error) -> None:

@@ -222,7 +222,9 @@ def test_the_installer_fills_a_profile_folder_from_the_package_index_and_coloriz
     assert done.returncode == 0, done.stdout + done.stderr
     log = done.stdout
     print(log)  # what it downloaded, for the record (pytest -s)
-    assert [line[:5] for line in log.splitlines() if line.startswith("[")] == ["[1/3]", "[2/3]", "[3/3]"]
+    assert [line[:5] for line in log.splitlines() if line.startswith("[")] == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]
+    checked = [line for line in log.splitlines() if line.startswith("  import onnxruntime ")]
+    assert len(checked) == 1 and checked[0].endswith("/staging/onnxruntime/__init__.py"), checked
     assert f"(keeping numpy=={numpy_version})" in log
     downloaded = [line for line in log.splitlines() if line.startswith("downloaded ")]
     assert len(downloaded) == 1 and downloaded[0].endswith(" MB in all")

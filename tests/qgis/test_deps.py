@@ -74,9 +74,10 @@ def test_the_install_command_keeps_numpy_and_installs_the_requirements(tmp_path)
     target = tmp_path / "packages"
     args = deps.install_arguments(target, python="/usr/bin/python3")
     assert args == ["/usr/bin/python3", str(deps.INSTALLER), "--target", str(target),
-                    "--keep", f"numpy=={numpy.__version__}", LINUX_SPEC]
+                    "--keep", f"numpy=={numpy.__version__}", "--check", "onnxruntime", LINUX_SPEC]
     assert deps.terminal_command(args, windows=False) == (
-        f"/usr/bin/python3 {deps.INSTALLER} --target {target} --keep numpy=={numpy.__version__} '{LINUX_SPEC}'")
+        f"/usr/bin/python3 {deps.INSTALLER} --target {target} --keep numpy=={numpy.__version__} "
+        f"--check onnxruntime '{LINUX_SPEC}'")
 
 
 def test_the_terminal_command_on_windows_and_in_a_flatpak():

@@ -50,7 +50,8 @@ def stand_in_installer(target, exit_code: int = 0) -> list[str]:
     script = textwrap.dedent(f"""
         import pathlib, sys, time
         print("Python at", sys.executable)
-        for step in ("[1/3] what to install", "[2/3] download", "downloaded 1 wheel, 27.8 MB in all", "[3/3] install"):
+        for step in ("[1/4] what to install", "[2/4] download", "downloaded 1 wheel, 27.8 MB in all", "[3/4] install",
+                     "[4/4] check"):
             print(step, flush=True)
             time.sleep(0.05)
         if {exit_code}:
@@ -130,8 +131,9 @@ def test_the_dialog_streams_the_log_shows_the_steps_and_ends_ready_without_resta
     run_until_done(dialog)
 
     log = dialog.log.toPlainText()
-    assert "[1/3] what to install\n[2/3] download\ndownloaded 1 wheel, 27.8 MB in all\n[3/3] install\ndone\n" in log
-    assert dialog.progress.value() == dialog.progress.maximum() == 3
+    assert ("[1/4] what to install\n[2/4] download\ndownloaded 1 wheel, 27.8 MB in all\n[3/4] install\n"
+            "[4/4] check\ndone\n") in log
+    assert dialog.progress.value() == dialog.progress.maximum() == 4
     assert dialog.status.text() == "Installed: SAR Colorizer is ready (no restart needed)."
     assert installed == [True] and dialog.succeeded
     assert deps.missing_required() == [] and str(target) in sys.path  # importable in this QGIS, now
@@ -149,7 +151,7 @@ def test_a_failed_installation_says_so_and_can_be_tried_again(qgis_app, fake_req
     assert "ERROR: No matching distribution found for onnxruntime" in dialog.log.toPlainText()
     assert dialog.status.text() == ("The installation failed (exit code 3); pip's messages are above. "
                                     "Nothing of QGIS itself was changed.")
-    assert dialog.progress.value() == 2  # the step it failed in, not done
+    assert dialog.progress.value() == 3  # the step it failed in, not done
     assert installed == [] and not dialog.succeeded and dialog.install_button.isEnabled()
     assert [r.package for r in deps.missing_required()] == ["fake-dependency"]
 
