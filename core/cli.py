@@ -76,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "dn for other integers)")
     p.add_argument("--tile-size", type=int, help="tile size in pixels (default: the model's)")
     p.add_argument("--overlap", type=int, help="tile overlap in pixels (default: the model's)")
-    p.add_argument("--backend", choices=BACKENDS, default="auto")
+    p.add_argument("--backend", choices=BACKENDS, default="auto",
+                   help="auto (default): ONNX Runtime, which is all colorizing needs, or torch on a CUDA GPU "
+                        "where PyTorch (optional: a training dependency) is installed")
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--batch-size", type=int, help="tiles per model call (default: 1 on CPU, 8 on CUDA)")
     p.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
