@@ -47,7 +47,8 @@ done
 declare -A ONNXRUNTIME=([trixie]=1.32.0 [forky]=1.32.0)
 PYTEST=8.3.5
 PYTEST_QGIS=5.0.2
-QGIS_PACKAGES="python3-qgis qgis qgis-providers python3-gdal python3-venv git"  # git: tests clone the repository
+# git, setuptools: tests clone the repository and build its wheel
+QGIS_PACKAGES="python3-qgis qgis qgis-providers python3-gdal python3-venv git python3-setuptools"
 
 [ "$(id -u)" = 0 ] || { echo "qgis_matrix.sh: needs root (debootstrap, chroot, mount): run it with sudo" >&2; exit 2; }
 command -v debootstrap >/dev/null || { echo "qgis_matrix.sh: debootstrap is missing: apt-get install debootstrap" >&2; exit 2; }
@@ -117,15 +118,17 @@ print(f"QGIS {Qgis.QGIS_VERSION}, Qt {QT_VERSION_STR}, PyQt {PYQT_VERSION_STR}, 
 run_tests() {
   local suite=$1 root=$CACHE/$1
   rm -rf "$root/src/sar_colorizer"
-  # a clone of HEAD: a git checkout, as the plugin-zip and demo tests want
+  # a clone of HEAD (the same commit for every release): a git checkout, as the plugin-zip and
+  # demo tests want
   git clone -q "$REPO" "$root/src/sar_colorizer"
+  git -C "$root/src/sar_colorizer" checkout -q --detach "$COMMIT"
   if [ "$WORKTREE" = 1 ]; then  # then the tracked and new files as they are now, nothing git ignores
     (cd "$REPO" && git ls-files -z --cached --others --exclude-standard | \
        tar --null -T - --ignore-failed-read -cf -) | tar -xf - -C "$root/src/sar_colorizer"
   fi
   local log=$CACHE/results/$suite.log
   { versions "$root"
-    echo "code: $([ "$WORKTREE" = 1 ] && echo "working tree of ")$(cd "$REPO" && git rev-parse --short HEAD)"
+    echo "code: $([ "$WORKTREE" = 1 ] && echo "working tree of ")${COMMIT:0:7}"
   } | tee "$log"
   set +e
   in_chroot "$root" /usr/bin/env QT_QPA_PLATFORM=offscreen PYTHONPATH=/src PYTHONDONTWRITEBYTECODE=1 \
@@ -138,6 +141,7 @@ run_tests() {
 }
 
 export SHARED_DATA="$REPO/../shared/data"
+COMMIT=$(git -C "$REPO" rev-parse HEAD)
 declare -A SUMMARY
 status=0
 for suite in "${SUITES[@]}"; do

@@ -301,6 +301,7 @@ def test_a_full_disk_gives_one_message_and_leaves_nothing(shared_data, tmp_path)
     """The CLI in a process whose files may not grow past 64 KiB (RLIMIT_FSIZE, as a full disk), on
     the real Rhone scene with the bundled model (its 120 KB output does not fit; a random test
     model's nearly flat colours would)."""
+    pytest.importorskip("torch")  # it runs the torch backend
     import resource
     import signal
     import subprocess

@@ -148,6 +148,17 @@ def _is_enum_value(value: object) -> bool:
     return isinstance(value, enum.Enum) or type(type(value)).__name__ == "enumtype"
 
 
+def _scope_name(owner: type, value: object) -> str:
+    """The name under which `owner` holds the enum type of `value`: its own name, or an alias
+    (QGIS 3.36+ moved QgsProcessingParameterNumber.Type to Qgis.ProcessingNumberParameterType and
+    kept `Type` on the class as an alias, the name that works on 3.22 too)."""
+    enum_type = type(value)
+    if getattr(owner, enum_type.__name__, None) is enum_type:
+        return enum_type.__name__
+    aliases = sorted(name for name in dir(owner) if getattr(owner, name, None) is enum_type)
+    return aliases[0] if aliases else enum_type.__name__
+
+
 def _class_members(tree: ast.AST) -> Iterator[ast.Attribute]:
     """`Name.Member` nodes that are not themselves the scope of a longer `Name.Enum.Member`."""
     parents = _parents(tree)
@@ -169,7 +180,7 @@ def unscoped_enum_findings(source: str) -> list[Finding]:
             continue
         value = getattr(owner, node.attr, None)
         if value is not None and _is_enum_value(value):
-            scope = type(value).__name__
+            scope = _scope_name(owner, value)
             found.append(Finding(node.lineno, f"{node.value.id}.{node.attr} is an unscoped enum: write "
                                               f"{node.value.id}.{scope}.{node.attr}"))
     return sorted(found, key=lambda f: f.line)
