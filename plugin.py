@@ -168,9 +168,9 @@ class SarColorizerPlugin:
 
     def colorize_active_layer(self) -> None:
         """Open the algorithm dialog for the layer that was right-clicked (the active layer)."""
-        import processing  # QGIS's Processing plugin: loaded by the time a user clicks
+        from .ui import colorize_dialog
 
-        processing.execAlgorithmDialog(ALGORITHM_ID, dialog_parameters(self.iface.activeLayer()))
+        colorize_dialog.open_colorize_dialog(ALGORITHM_ID, dialog_parameters(self.iface.activeLayer()), self.iface)
 
 
 def _dispose(action: QAction) -> None:

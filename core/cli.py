@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--units", choices=UNITS, default="auto",
                    help="input scaling (default: detect: dB, linear power, amplitude for ESA GRD files, "
                         "dn for other integers)")
+    p.add_argument("--allow-optical-input", action="store_true",
+                   help="colorize even an input that looks like an optical image (Red/Green/Blue 8-bit bands, "
+                        "Sentinel-2 band names) or is an output of SAR Colorizer; refused by default")
     p.add_argument("--tile-size", type=int, help="tile size in pixels (default: the model's)")
     p.add_argument("--overlap", type=int, help="tile overlap in pixels (default: the model's)")
     p.add_argument("--backend", choices=BACKENDS, default="auto",
@@ -143,7 +146,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     options = ColorizeOptions(
         model_path=args.model, bands=args.bands, units=args.units, tile_size=args.tile_size,
         overlap=args.overlap, backend=args.backend, device=args.device,
-        batch_size=args.batch_size, overwrite=args.overwrite, threads=args.threads, extent=args.extent)
+        batch_size=args.batch_size, overwrite=args.overwrite, threads=args.threads, extent=args.extent,
+        allow_optical_input=args.allow_optical_input)
     failures = skipped = 0
     for src, dst in jobs:
         if args.skip_existing and dst.exists():

@@ -23,6 +23,8 @@ class ColorizeOptions:
     threads: Optional[int] = None              # None: all cores
     # xmin, ymin, xmax, ymax in the input's CRS (lon/lat for a GRD placed by GCPs); None: all of it
     extent: Optional[tuple[float, float, float, float]] = None
+    # colorize even an input that looks optical or is an output of SAR Colorizer (core/input_guards.py)
+    allow_optical_input: bool = False
 
 
 def batch_size_for(device: str, asked: Optional[int]) -> int:

@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 from osgeo import gdal
 
-from . import raster_io, sar
+from . import input_guards, raster_io, resolution, sar
 from .backends import Backend, load_backend
 from .errors import Cancelled, InputError, ModelFileError
 from .modelfile import DEFAULT_MODEL_PATH, ModelMetadata
@@ -214,11 +214,16 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
     # before any reading or model loading
     raster_io.check_output_path(output_path, options.overwrite, [os.fspath(p) for p in (input_path, vh_path) if p])
     model_path = resolve_model_path(options.model_path)
+    input_guards.check_radar_inputs([input_path, vh_path], options.allow_optical_input)
     raster = raster_io.open_sar(input_path, options.bands, vh=vh_path, extent=options.extent)
     for w in raster.warnings:
         say(f"warning: {w}")
     backend: Backend = load_backend(model_path, options.backend, options.device, options.threads)
     meta = backend.metadata
+    coarse = resolution.resolution_warning(raster.dataset, raster.label, meta.pixel_size_m)
+    if coarse:
+        raster.warnings.append(coarse)
+        say(f"warning: {coarse}")
     band_units, stats = settle_bands(raster, meta, options.units, say)
     say(f"input {raster.width} x {raster.height}, bands {raster.bands}, units {band_units}; "
         f"backend {backend.name} on {backend.device}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import configparser
 import html
 import os
+import re
 import traceback
 from pathlib import Path
 from typing import Any, Optional
@@ -23,6 +24,7 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
     QgsProcessingParameterBand,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
@@ -39,8 +41,9 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 
 from .. import deps
+from ..core.names import dataset_label
 from ..core.options import BACKENDS, DEVICES
-from .model_info import DEFAULT_MODEL_PATH, describe_model
+from .model_info import DEFAULT_MODEL_PATH, describe_model, read_model, where_it_works
 
 
 
@@ -68,6 +71,7 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
     OVERLAP = "OVERLAP"
     BACKEND = "BACKEND"
     DEVICE = "DEVICE"
+    ALLOW_OPTICAL_INPUT = "ALLOW_OPTICAL_INPUT"
     OUTPUT = "OUTPUT"
 
     # --- identity -------------------------------------------------------------------------
@@ -114,12 +118,12 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer(self.VH_INPUT, tr("Separate VH raster"), optional=True))
         self.addParameter(QgsProcessingParameterExtent(self.EXTENT, tr("Only this extent (empty: the whole raster)"),
                                                        optional=True))
-        # Optional (empty = the bundled model) rather than mandatory-with-default: QGIS 3.22's
-        # qgis_process reports a mandatory file parameter as missing even when it has a default.
+        # Optional and empty (= the bundled model) rather than mandatory-with-default: QGIS 3.22's
+        # qgis_process reports a mandatory file parameter as missing even when it has a default, and
+        # a default fills the field with a long path where the label says "empty: the bundled model".
         self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, tr("Model file (empty: bundled model)"), QgsProcessingParameterFile.Behavior.File, "",
-            str(DEFAULT_MODEL_PATH), True,
-            tr("SAR Colorizer model (*.safetensors *.onnx);;All files (*.*)")))
+            self.MODEL, tr("Model file (empty: the bundled model)"), QgsProcessingParameterFile.Behavior.File, "",
+            None, True, tr("SAR Colorizer model (*.safetensors *.onnx);;All files (*.*)")))
         advanced = [
             QgsProcessingParameterNumber(
                 self.TILE_SIZE, tr("Tile size in pixels (0: the model's own)"),
@@ -131,6 +135,8 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
                 self.BACKEND, tr("Backend"), list(BACKENDS), False, 0),
             QgsProcessingParameterEnum(
                 self.DEVICE, tr("Device"), list(DEVICES), False, 0),
+            QgsProcessingParameterBoolean(
+                self.ALLOW_OPTICAL_INPUT, tr("Colorize even if the input looks optical"), False),
         ]
         for param in advanced:
             param.setFlags(param.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
@@ -144,13 +150,13 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
         if isinstance(value, str) and value:
             found = QgsProcessingUtils.mapLayerFromString(value, context)
             if found is None and Path(value).is_file():
-                return False, tr("INPUT is not a raster GDAL can read: {}").format(value)
+                return False, tr("{}: {} is not a raster GDAL can read").format(self._field(self.INPUT), value)
             if found is None and (os.sep in value or "/" in value):
-                return False, tr("INPUT file not found: {}").format(value)
+                return False, tr("{}: file not found: {}").format(self._field(self.INPUT), value)
             value = found or value
         if isinstance(value, QgsMapLayer) and not isinstance(value, QgsRasterLayer):
-            return False, tr("INPUT must be a raster layer (a Sentinel-1 SAR image); '{}' is a {} layer").format(
-                value.name(), _layer_kind(value))
+            return False, tr("{}: '{}' is a {} layer; choose a raster layer (a Sentinel-1 SAR image)").format(
+                self._field(self.INPUT), value.name(), _layer_kind(value))
         ok, message = super().checkParameterValues(parameters, context)
         if not ok:
             return ok, message
@@ -163,18 +169,23 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
             return False, deps.missing_message(missing)
         return True, ""
 
+    def _field(self, name: str) -> str:
+        """A parameter's label as the dialog shows it, without its "(empty: ...)" note."""
+        return self.parameterDefinition(name).description().split(" (")[0]
+
     def _gather(self, parameters, context) -> dict[str, Any]:
         """Validated inputs as plain Python values; raises QgsProcessingException with the reason."""
         layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
         if layer is None or not layer.isValid():
-            raise QgsProcessingException(
-                tr("INPUT is not a raster layer GDAL can read: {}").format(_describe_value(parameters.get(self.INPUT))))
+            raise QgsProcessingException(tr("{}: {} is not a raster layer GDAL can read").format(
+                self._field(self.INPUT), _describe_value(parameters.get(self.INPUT))))
         path = raster_file_path(layer)
         if path is None:
             raise QgsProcessingException(
-                tr("INPUT must be a raster file (GeoTIFF or another GDAL format); layer '{}' comes "
-                   "from the '{}' provider. Save it as a GeoTIFF first (Export > Save As...).")
-                .format(layer.name(), layer.providerType()))
+                tr("{}: layer '{}' comes from the '{}' provider, and a raster file (GeoTIFF or another GDAL "
+                   "format) is needed. Save it as a GeoTIFF first (Export > Save As...).")
+                .format(self._field(self.INPUT), layer.name(), layer.providerType()))
+        names = {path: layer.name()}
 
         vh_path = None
         vh_layer = self.parameterAsRasterLayer(parameters, self.VH_INPUT, context) \
@@ -182,9 +193,9 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
         if vh_layer is not None:
             vh_path = raster_file_path(vh_layer) if vh_layer.isValid() else None
             if vh_path is None:
-                raise QgsProcessingException(
-                    tr("VH_INPUT must be a raster file GDAL can read: {}").format(
-                        _describe_value(parameters.get(self.VH_INPUT))))
+                raise QgsProcessingException(tr("{}: {} is not a raster file GDAL can read").format(
+                    self._field(self.VH_INPUT), _describe_value(parameters.get(self.VH_INPUT))))
+            names[vh_path] = vh_layer.name()
             if parameters.get(self.VH_BAND) not in (None, "", -1):
                 raise QgsProcessingException(
                     tr("Leave 'VH band' empty when VH comes from a separate raster: its band 1 is used"))
@@ -197,12 +208,13 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
             number = self.parameterAsInt(parameters, key, context)
             if number < 1 or number > band_count:
                 raise QgsProcessingException(
-                    tr("{} band {} does not exist: '{}' has {} band(s)").format(role, number, layer.name(), band_count))
+                    tr("{}: band {} does not exist: layer '{}' has {} band(s)").format(
+                        self._field(key), number, layer.name(), band_count))
             bands[role] = number
         if len(bands) == 2 and bands["VV"] == bands["VH"]:
             raise QgsProcessingException(tr("VV and VH cannot both be band {}").format(bands["VV"]))
-        if not bands and vh_path is None:
-            _check_bands_can_be_detected(path)
+        allow_optical = self.parameterAsBoolean(parameters, self.ALLOW_OPTICAL_INPUT, context)
+        _check_early(path, vh_path, allow_optical, not bands and vh_path is None, names)
 
         model_text = self.parameterAsFile(parameters, self.MODEL, context) or str(DEFAULT_MODEL_PATH)
         model_path = Path(model_text)
@@ -228,6 +240,8 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
             "backend": BACKENDS[self.parameterAsEnum(parameters, self.BACKEND, context)],
             "device": DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
             "extent": self._extent(parameters, context, layer),
+            "allow_optical_input": allow_optical,
+            "names": names,
         }
 
     def _extent(self, parameters, context, layer: QgsRasterLayer) -> Optional[tuple[float, float, float, float]]:
@@ -245,10 +259,11 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
         values = self._gather(parameters, context)
         output_path = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         if not output_path:
-            raise QgsProcessingException(tr("No output file given (OUTPUT)"))
+            raise QgsProcessingException(tr("{}: no output file given").format(self._field(self.OUTPUT)))
         if not output_path.lower().endswith((".tif", ".tiff")):
             raise QgsProcessingException(
-                tr("The output must be a GeoTIFF (.tif), not {}").format(Path(output_path).name))
+                tr("{}: the output must be a GeoTIFF (.tif), not {}").format(self._field(self.OUTPUT),
+                                                                             Path(output_path).name))
 
         colorize, ColorizeOptions, SarColorizerError, Cancelled = _import_pipeline()
         options = ColorizeOptions(
@@ -259,6 +274,7 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
             backend=values["backend"],
             device=values["device"],
             extent=values["extent"],
+            allow_optical_input=values["allow_optical_input"],
             overwrite=True,  # the file dialog (or the batch table) already asked
         )
         feedback.pushInfo(tr("Input: {}").format(values["input_path"]))
@@ -270,13 +286,13 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
                 values["input_path"], output_path, options,
                 progress=lambda fraction: feedback.setProgress(100.0 * fraction),
                 is_cancelled=feedback.isCanceled,
-                log=lambda message: _log(feedback, message),
+                log=lambda message: _log(feedback, named_after_layers(message, values["names"])),
                 vh_path=values["vh_path"],
             )
         except Cancelled:
             raise QgsProcessingException(tr("Cancelled: nothing was written.")) from None
         except SarColorizerError as exc:
-            raise QgsProcessingException(str(exc)) from None
+            raise QgsProcessingException(named_after_layers(str(exc), values["names"])) from None
         except ImportError as exc:
             raise QgsProcessingException(deps.explain_import_error(exc)) from None
         except Exception as exc:  # a bug, not a user error: one clear line, details in the log
@@ -320,17 +336,32 @@ def _import_pipeline():
     return colorize, ColorizeOptions, SarColorizerError, Cancelled
 
 
-def _check_bands_can_be_detected(path: str) -> None:
-    """Refuse early (before any model is loaded) a raster whose VV/VH bands cannot be told."""
+def _check_early(path: str, vh_path: Optional[str], allow_optical: bool, detect_bands: bool,
+                 names: dict[str, str]) -> None:
+    """Refuse in the dialog, before any model is loaded, an input that is not radar or whose VV/VH
+    bands cannot be told, with the core's reason (the layers called by their names)."""
     try:
+        from ..core import input_guards, raster_io
         from ..core.errors import SarColorizerError
-        from ..core.raster_io import guess_band_roles
     except ImportError:  # numpy/GDAL problems surface, with the install command, when it runs
         return
     try:
-        guess_band_roles(path)
+        input_guards.check_radar_inputs([path, vh_path], allow_optical)
+        if detect_bands:
+            raster_io.guess_band_roles(path)
     except SarColorizerError as exc:
-        raise QgsProcessingException(str(exc)) from None
+        raise QgsProcessingException(named_after_layers(str(exc), names)) from None
+
+
+def named_after_layers(message: str, names: dict[str, str]) -> str:
+    """The core's message with each input file called by its layer's name, where the two differ: a
+    layer made by another algorithm lives in a temporary file (OUTPUT.tif) that says nothing."""
+    for source, layer_name in names.items():
+        label = dataset_label(source)
+        if layer_name and layer_name not in (label, Path(label).stem):
+            message = re.sub(rf"(?<![\w.-]){re.escape(label)}(?![\w-]|\.\w)", lambda _: f"layer '{layer_name}'",
+                             message)
+    return message
 
 
 def raster_file_path(layer: QgsRasterLayer) -> Optional[str]:
@@ -352,29 +383,61 @@ def colorized_layer_name(input_name: str) -> str:
     return f"{input_name} (colorized)"
 
 
+WHAT_IT_DOES = (
+    "<p><b>Colorize SAR</b> turns a Sentinel-1 radar image into a picture in the colours that a "
+    "Sentinel-2 true-colour image of the same place might have, so that water, fields, forest, towns and "
+    "bare ground can be told apart at a glance, also where clouds or night hid the optical satellites. The "
+    "result is a new RGB GeoTIFF on the same pixel grid as the radar image.</p>")
+WHAT_TO_EXPECT = (
+    "<p><b>What to expect</b>: radar records no colour. The colours are the model's learnt guess from the "
+    "radar's textures and brightness: plausible, not measured. Expect believable tones for water, "
+    "vegetation, bare soil and built-up areas in landscapes like the ones it learnt from, soft edges (roads "
+    "and field borders come out blurred) and wrong tones in places unlike them. Use the result to look at "
+    "and interpret a scene; do not measure anything from its colours (vegetation indices, water quality, "
+    "change between two dates).</p>")
+INPUT_HELP = (
+    "<p><b>Input</b>: a Sentinel-1 GRD backscatter raster, VV and optionally VH: calibrated and "
+    "terrain-corrected in any CRS, in dB or linear power, or an ESA GRD product as delivered "
+    "(amplitudes, georeferenced by ground control points); the scaling is detected. Leave the band "
+    "fields empty to detect VV/VH from the band names (else band 1 = VV, band 2 = VH, swapped "
+    "with a warning when band 1 is the weaker: VV is the stronger backscatter); set only "
+    "VV to use VV alone. When VV and VH come as two files (ASF's RTC products, per-band exports), "
+    "give the VV file as input and the VH file as <i>Separate VH raster</i> (its band 1); both "
+    "must share one pixel grid. Files inside zip archives and GeoPackage rasters work as layers "
+    "too.</p>")
+OUTPUT_HELP = (
+    "<p><b>Output</b>: a GeoTIFF with 3 byte bands (R, G, B) and a nodata mask, with the same "
+    "size and georeferencing as the input (extent and CRS, or ground control points), added to the project as "
+    "<i>&lt;input name&gt; (colorized)</i>; nodata stays transparent.</p>")
+EXTENT_HELP = (
+    "<p><b>Only this extent</b>: colorize just the part of the raster that covers it (drawn on "
+    "the map, or a layer's extent), normalised with the whole scene's statistics so that parts "
+    "colorized one by one meet without a seam.</p>")
+MODEL_FIELD_HELP = (
+    "<p><b>Model file</b>: leave it empty to use the model that comes with the plugin (described "
+    "below); choose a file only to try another SAR Colorizer model.</p>")
+ADVANCED_HELP = (
+    "<p><b>Advanced</b>: tile size and overlap (0 = the model's own), backend (torch, or onnx "
+    "with onnxruntime) and device (cuda needs a CUDA build of torch). <i>Colorize even if the input "
+    "looks optical</i>: a raster that looks like an optical image (8-bit Red, Green and Blue bands, "
+    "Sentinel-2 band names) or is an output of this plugin is refused unless this is ticked.</p>")
+
+
 def help_html(model_path: Optional[Path] = None) -> str:
+    """The help panel: first what it does, what to expect and where it works, in plain words; then
+    the fields; then the model's training and scores. A paragraph about colours (the colour
+    reference and the world palette) belongs after "where it works"."""
+    meta, problem = read_model(model_path)
     parts = [
-        "<p>Turns Sentinel-1 SAR backscatter into a Sentinel-2-like true-colour RGB image with a "
-        "U-Net that tolerates small SAR/optical misalignment. The colours are a learnt, plausible "
-        "rendering for interpretation, not a measurement.</p>",
-        "<p><b>Input</b>: a Sentinel-1 GRD backscatter raster, VV and optionally VH: calibrated and "
-        "terrain-corrected in any CRS, in dB or linear power, or an ESA GRD product as delivered "
-        "(amplitudes, georeferenced by ground control points); the scaling is detected. Leave the band "
-        "fields empty to detect VV/VH from the band names (else band 1 = VV, band 2 = VH, swapped "
-        "with a warning when band 1 is the weaker: VV is the stronger backscatter); set only "
-        "VV to use VV alone. When VV and VH come as two files (ASF's RTC products, per-band exports), "
-        "give the VV file as input and the VH file as <i>Separate VH raster</i> (its band 1); both "
-        "must share one pixel grid. Files inside zip archives and GeoPackage rasters work as layers "
-        "too.</p>",
-        describe_model(model_path),
-        "<p><b>Output</b>: a GeoTIFF with 3 byte bands (R, G, B) and a nodata mask, with the same "
-        "size and georeferencing as the input (extent and CRS, or ground control points), added to the project as "
-        "<i>&lt;input name&gt; (colorized)</i>; nodata stays transparent.</p>",
-        "<p><b>Only this extent</b>: colorize just the part of the raster that covers it (drawn on "
-        "the map, or a layer's extent), normalised with the whole scene's statistics so that parts "
-        "colorized one by one meet without a seam.</p>",
-        "<p><b>Advanced</b>: tile size and overlap (0 = the model's own), backend (torch, or onnx "
-        "with onnxruntime) and device (cuda needs a CUDA build of torch).</p>",
+        WHAT_IT_DOES,
+        WHAT_TO_EXPECT,
+        where_it_works(meta),
+        INPUT_HELP,
+        OUTPUT_HELP,
+        EXTENT_HELP,
+        MODEL_FIELD_HELP,
+        ADVANCED_HELP,
+        describe_model(model_path, meta) if meta else problem,
     ]
     missing = deps.missing_required()
     if missing:

@@ -13,6 +13,9 @@ from sar_colorizer.core.options import ColorizeOptions
 from sar_colorizer.core.pipeline import colorize
 
 RHONE = "rhone-delta_vv_db_utm31n.tif"
+# the Rhone scene's pixels are 20 m, the model learnt from 10 m ones (core/resolution.py)
+RHONE_IS_20_M = (f"{RHONE}: its pixels are about 20 m on the ground, the model learnt from 10 m pixels: it sees "
+                 "every field, street and river smaller than it knows them, so textures and colours are less reliable")
 
 
 @pytest.fixture
@@ -44,13 +47,20 @@ def test_gdal_dataset_names_give_the_same_output_as_the_file(rhone, make_name, m
     options = ColorizeOptions(model_path=model_file, backend="torch")
     colorize(rhone, tmp_path / "from_file.tif", options)
     result = colorize(name, tmp_path / "from_name.tif", options)
-    assert result.warnings == []
+    assert result.warnings == [RHONE_IS_20_M.replace(RHONE, result_label(name))]
     (rgb, mask), (rgb_file, mask_file) = pixels(tmp_path / "from_name.tif"), pixels(tmp_path / "from_file.tif")
     assert np.array_equal(rgb, rgb_file) and np.array_equal(mask, mask_file)
     assert rgb.std() > 1  # a real prediction, not a blank image
     out, src = gdal.Open(str(tmp_path / "from_name.tif")), gdal.Open(str(rhone))
     assert out.GetGeoTransform() == pytest.approx(src.GetGeoTransform())
     assert out.GetSpatialRef().IsSame(src.GetSpatialRef())
+
+
+def result_label(name: str) -> str:
+    """How messages name a GDAL dataset name (core.names.dataset_label)."""
+    from sar_colorizer.core.names import dataset_label
+
+    return dataset_label(name)
 
 
 def test_cli_batch_names_outputs_after_the_dataset_and_refuses_two_inputs_for_one_output(
@@ -85,7 +95,8 @@ def test_gcp_georeferenced_input_gives_an_output_with_the_same_gcps(rhone, model
     gcps = gcp_copy(rhone, grd)
     options = ColorizeOptions(model_path=model_file, backend="torch")
     result = colorize(grd, tmp_path / "rgb.tif", options)
-    assert result.warnings == []  # GCPs tell GIS software where it lies: no "no CRS" warning
+    # GCPs tell GIS software where it lies (no "no CRS" warning), and how large its pixels are
+    assert result.warnings == [RHONE_IS_20_M.replace(RHONE, grd.name)]
 
     out = gdal.Open(str(tmp_path / "rgb.tif"))
     assert out.GetGeoTransform(can_return_null=True) is None
@@ -360,6 +371,7 @@ def test_an_extent_colorizes_only_the_pixels_that_cover_it(rhone, model_file, gc
     out = tmp_path / "part.tif"
     assert main([str(rhone), str(out), "--extent", ",".join(map(repr, extent)), "--model", str(model_file),
                  "--backend", "torch", "-q"]) == 0
+    assert capsys.readouterr().err == f"sar-colorize: warning: {RHONE_IS_20_M}\n"
     part = gdal.Open(str(out))
     assert (part.RasterXSize, part.RasterYSize) == (100, 100)
     assert part.GetGeoTransform() == pytest.approx((gt[0] + 100 * gt[1], gt[1], 0, gt[3] + 50 * gt[5], 0, gt[5]))

@@ -64,11 +64,15 @@ def test_provider_registers_algorithm_with_its_parameters(provider):
     assert alg is not None and alg.displayName() == "Colorize SAR"
     names = [p.name() for p in alg.parameterDefinitions()]
     assert names == ["INPUT", "VV_BAND", "VH_BAND", "VH_INPUT", "EXTENT", "MODEL", "TILE_SIZE", "OVERLAP", "BACKEND",
-                     "DEVICE", "OUTPUT"]
+                     "DEVICE", "ALLOW_OPTICAL_INPUT", "OUTPUT"]
     assert alg.parameterDefinition("VH_INPUT").flags() & QgsProcessingParameterDefinition.FlagOptional
     advanced = {p.name() for p in alg.parameterDefinitions()
                 if p.flags() & QgsProcessingParameterDefinition.FlagAdvanced}
-    assert advanced == {"TILE_SIZE", "OVERLAP", "BACKEND", "DEVICE"}
+    assert advanced == {"TILE_SIZE", "OVERLAP", "BACKEND", "DEVICE", "ALLOW_OPTICAL_INPUT"}
+    assert alg.parameterDefinition("ALLOW_OPTICAL_INPUT").defaultValue() is False
+    # empty = the bundled model: the field is not filled with a path
+    assert alg.parameterDefinition("MODEL").defaultValue() in (None, "")
+    assert alg.parameterDefinition("MODEL").description() == "Model file (empty: the bundled model)"
     band = alg.parameterDefinition("VV_BAND")
     assert band.parentLayerParameterName() == "INPUT" and band.flags() & QgsProcessingParameterDefinition.FlagOptional
     assert [o.name() for o in alg.outputDefinitions()] == ["OUTPUT"]
@@ -83,12 +87,15 @@ def test_help_says_when_no_model_is_installed(tmp_path):
 
 def test_help_describes_the_model_from_its_metadata(tiny_model):
     text = colorize_algorithm.help_html(tiny_model)
-    assert "<b>Model</b>: test-random: random weights, for tests only" in text
-    assert "<b>Input bands</b>: VV" in text
-    assert "<b>Tile</b>: 64 px, overlap 16 px" in text
-    assert "<b>Trained on</b>: desert-patches (3 pairs, VV); 2 epochs" in text
-    assert "<b>Held out for validation</b>: india-scenes/scene-3" in text
-    assert "<b>Validation</b>: mean over data sets: psnr 13.9, ssim 0.2319" in text
+    assert "<p><b>About the model</b> <i>test-random</i> (file <code>tiny.safetensors</code>):</p>" in text
+    assert "<b>Learnt from</b>: 3 pairs of Sentinel-1 and Sentinel-2 images: an arid area (3 pairs, VV); " \
+           "2 training rounds (epochs)" in text
+    assert "<b>Radar bands it reads</b>: VV</li>" in text
+    assert "<b>Tiles</b>: it colorizes 64 x 64 pixel tiles overlapping by 16 pixels" in text
+    assert "<b>Tested on images it never learnt from</b>: peak signal-to-noise ratio 13.9 dB (pixel by pixel " \
+           "closeness; higher is better); structural similarity 0.23 (0 = unrelated, 1 = the same picture)" in text
+    assert "<b>Technical details</b>: random weights, for tests only; validation images: india-scenes/scene-3" in text
+    assert "The model learnt from Sentinel-1 images of an arid area with 10 m pixels" in text
     assert "seed" not in text  # reproducibility details stay in the file, not in the dialog
 
 
@@ -265,25 +272,26 @@ def test_cancel_stops_and_leaves_nothing_behind(provider, processing_module, tin
 def test_vector_layer_input_is_refused_with_a_message(provider, processing_module, tiny_model, tmp_path):
     points = QgsVectorLayer("Point?crs=epsg:4326", "points", "memory")
     with pytest.raises(QgsProcessingException,
-                       match=r"INPUT must be a raster layer \(a Sentinel-1 SAR image\); 'points' is a vector layer"):
+                       match=r"\nSentinel-1 SAR raster: 'points' is a vector layer; choose a raster layer "
+                             r"\(a Sentinel-1 SAR image\)$"):
         processing_module.run(ALG, {"INPUT": points, "MODEL": str(tiny_model), "OUTPUT": str(tmp_path / "x.tif")})
 
 
 def test_missing_input_file_is_refused_with_a_message(provider, processing_module, tiny_model, tmp_path):
     missing = tmp_path / "nowhere.tif"
-    with pytest.raises(QgsProcessingException, match=f"INPUT file not found: {missing}"):
+    with pytest.raises(QgsProcessingException, match=f"\nSentinel-1 SAR raster: file not found: {missing}$"):
         processing_module.run(ALG, {"INPUT": str(missing), "MODEL": str(tiny_model), "OUTPUT": str(tmp_path / "x.tif")})
     assert not (tmp_path / "x.tif").exists()
 
 
-def test_rgb_photo_is_refused_with_a_message(provider, processing_module, tiny_model, tmp_path):
-    photo = tmp_path / "photo.tif"
-    ds = gdal.GetDriverByName("GTiff").Create(str(photo), 64, 48, 3, gdal.GDT_Byte, ["PHOTOMETRIC=RGB"])
+def test_three_unnamed_bands_are_refused_with_a_message(provider, processing_module, tiny_model, tmp_path):
+    stack = tmp_path / "stack.tif"
+    ds = gdal.GetDriverByName("GTiff").Create(str(stack), 64, 48, 3, gdal.GDT_Float32)
     for i in range(3):
-        ds.GetRasterBand(i + 1).WriteArray(np.full((48, 64), 40 * (i + 1), np.uint8))
+        ds.GetRasterBand(i + 1).WriteArray(np.full((48, 64), -4.0 * (i + 1), np.float32))
     ds = None
     with pytest.raises(QgsProcessingException) as info:
-        processing_module.run(ALG, {"INPUT": str(photo), "MODEL": str(tiny_model), "OUTPUT": str(tmp_path / "x.tif")})
+        processing_module.run(ALG, {"INPUT": str(stack), "MODEL": str(tiny_model), "OUTPUT": str(tmp_path / "x.tif")})
     message = str(info.value)
     assert "cannot tell which band is VV or VH: it has 3 bands" in message
     assert "is it a Sentinel-1 backscatter raster?" in message
@@ -299,7 +307,8 @@ def test_missing_model_file_is_refused_with_a_message(provider, processing_modul
 
 
 def test_band_that_does_not_exist_is_refused(provider, processing_module, qgis_new_project, tiny_model, scene, tmp_path):
-    with pytest.raises(QgsProcessingException, match="VV band 3 does not exist: 'rhone-delta_vv_db_utm31n' has 1 band"):
+    with pytest.raises(QgsProcessingException,
+                       match="\nVV band: band 3 does not exist: layer 'rhone-delta_vv_db_utm31n' has 1 band"):
         processing_module.run(ALG, {"INPUT": str(scene(RHONE)), "VV_BAND": 3, "MODEL": str(tiny_model),
                                     "OUTPUT": str(tmp_path / "x.tif")})
 

@@ -70,9 +70,11 @@ def test_plugin_works_with_pytest_qgis_iface(no_provider, qgis_iface):
 
 @pytest.fixture
 def opened_dialogs(monkeypatch, processing_module):
+    from sar_colorizer.ui import colorize_dialog
+
     calls = []
-    monkeypatch.setattr(processing_module, "execAlgorithmDialog",
-                        lambda alg_id, params={}: calls.append((alg_id, params)))
+    monkeypatch.setattr(colorize_dialog, "open_colorize_dialog",
+                        lambda alg_id, params={}, iface=None: calls.append((alg_id, params)))
     return calls
 
 

@@ -48,6 +48,6 @@ def test_qgis_process_reports_a_missing_input_without_traceback(qgis_process, ti
     done = qgis_process("run", "sarcolorizer:colorizesar", "--",
                         f"INPUT={missing}", f"MODEL={tiny_model}", f"OUTPUT={tmp_path / 'x.tif'}")
     assert done.returncode != 0
-    assert f"INPUT file not found: {missing}" in done.stdout + done.stderr
+    assert f"Sentinel-1 SAR raster: file not found: {missing}" in done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert not (tmp_path / "x.tif").exists()
