@@ -17,15 +17,17 @@ def shared_data() -> Path:
 
 
 def make_model_file(path: Path, bands=("VV",), availability=False, base=4, depth=2,
-                    tile=64, overlap=16, constant=None, seed=0) -> Path:
-    """A small random-weight model file; with ``constant`` (r, g, b in 0..1) it outputs that colour."""
+                    tile=64, overlap=16, constant=None, seed=0, prior_cell=None) -> Path:
+    """A small random-weight model file; with ``constant`` (r, g, b in 0..1) it outputs that colour;
+    with ``prior_cell`` it takes a colour prior of cells of that many pixels."""
     torch = pytest.importorskip("torch")  # writing a model file needs torch (training), colorizing does not
 
     from sar_colorizer.core.model import ArchitectureConfig, RobustUNet
-    from sar_colorizer.core.modelfile import InputSpec, ModelMetadata, TileSpec, save_model_file
+    from sar_colorizer.core.modelfile import InputSpec, ModelMetadata, PriorSpec, TileSpec, save_model_file
 
     torch.manual_seed(seed)
-    spec = InputSpec(bands=tuple(bands), availability_channels=availability)
+    spec = InputSpec(bands=tuple(bands), availability_channels=availability,
+                     prior=PriorSpec(cell_px=prior_cell) if prior_cell else None)
     cfg = ArchitectureConfig(in_channels=spec.channels, base_channels=base, depth=depth)
     net = RobustUNet(cfg).eval()
     if constant is not None:

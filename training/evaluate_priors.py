@@ -52,6 +52,47 @@ def luminance_correlation(pred: np.ndarray, target: np.ndarray, valid: Optional[
     return float(np.corrcoef(a, b)[0, 1])
 
 
+def edge_map(rgb: np.ndarray) -> np.ndarray:
+    """Gradient magnitude of luminance: where the fields, rivers and towns draw their edges."""
+    lum = (rgb * np.array([0.2126, 0.7152, 0.0722], np.float32).reshape(3, 1, 1)).sum(0)
+    gy, gx = np.gradient(lum)
+    return np.hypot(gx, gy)
+
+
+def edge_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    ea, eb = edge_map(a).ravel(), edge_map(b).ravel()
+    if ea.std() < 1e-9 or eb.std() < 1e-9:
+        return 0.0
+    return float(np.corrcoef(ea, eb)[0, 1])
+
+
+def structure_check(pairs: Sequence[PairedImage], new: LoadedModel, device) -> dict:
+    """Does the model copy structure from its prior? Each pair is colorized with the prior of
+    ANOTHER pair of the same size (another place or date: its own optical reduced, as a reference
+    is); the output's edges are then compared with its own optical (what the SAR shows) and with the
+    other pair's optical (what the prior came from)."""
+    rows = []
+    by_shape: dict[tuple, list[PairedImage]] = {}
+    for p in pairs:
+        by_shape.setdefault(p.shape, []).append(p)
+    for group in by_shape.values():
+        for i, pair in enumerate(group):
+            if len(group) < 2:
+                break
+            other = group[(i + len(group) // 2) % len(group)]
+            if other is pair or other.priors is None:
+                continue
+            x = pair.inputs(new.metadata.inputs, prior=other.priors.own)
+            pred = predict_image(_net(new, device), x, new.metadata.tile.size, new.metadata.architecture.multiple,
+                                 device)
+            rows.append({"pair": pair.name, "prior_from": other.name,
+                         "edges_vs_own_optical": edge_correlation(pred, pair.target_float()),
+                         "edges_vs_prior_source_optical": edge_correlation(pred, other.target_float())})
+    summary = {k: float(np.mean([r[k] for r in rows])) for k in ("edges_vs_own_optical",
+                                                                  "edges_vs_prior_source_optical")} if rows else {}
+    return {"pairs": rows, "mean": summary}
+
+
 def predictions(pair: PairedImage, new: LoadedModel, old: Optional[LoadedModel], device) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     spec = new.metadata.inputs
@@ -162,6 +203,11 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
         samples.append((pair, preds))
     summary = summarise({k: rows[k] for k in METHODS if k in rows})
     log(format_table(summary, title))
+    structure = structure_check(pairs, new, device)
+    if structure["mean"]:
+        log(f"structure check on {len(structure['pairs'])} pairs, each with the prior of another pair: edge correlation "
+            f"of the output with its own optical {structure['mean']['edges_vs_own_optical']:.3f}, with the optical "
+            f"the prior came from {structure['mean']['edges_vs_prior_source_optical']:.3f}")
     if grid:
         # a few pairs of every data set
         picked, seen = [], {}
@@ -176,7 +222,7 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
             "title": title, "new_model": new_path, "old_model": old_path, "pairs": [p.name for p in pairs],
             "placed_by": {p.name: p.priors.placed_by for p in pairs},
             "other_dates": {p.name: len(p.priors.other_dates) for p in pairs},
-            "methods": METHODS, "results": summary}, indent=1))
+            "methods": METHODS, "results": summary, "structure_check": structure}, indent=1))
     return summary
 
 

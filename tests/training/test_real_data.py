@@ -32,8 +32,22 @@ def test_real_pairs_units_bands_and_parity_with_inference():
     assert (pairs["la-texas-vh/003"].units, list(pairs["la-texas-vh/003"].bands)) == ("dn", ["VH"])
     assert (pairs["desert-patches/zone_9_a_Apr_patch_00"].units,
             list(pairs["desert-patches/zone_9_a_Apr_patch_00"].bands)) == ("db", ["VV"])
-    for p in pairs.values():
-        assert p.target.dtype == np.uint8 and p.target.min() == 0 and p.target.max() == 255
+    # targets in the colour convention: reflectance 0..0.3 -> 0..255 (UInt16 reflectance x 10000 / 3000),
+    # 8-bit true colour x the data set's measured gain
+    from osgeo import gdal
+    from sar_colorizer.training.colour import eight_bit_gain
+
+    for name, scale in (("desert-patches/zone_9_a_Apr_patch_00", 255 / 3000),
+                        ("la-texas-vh/003", eight_bit_gain("la-texas-vh"))):
+        src = next(s for s in sources if s.name == name)
+        ds = gdal.Open(str(src.optical))
+        raw = ds.ReadAsArray()[:3].astype(np.float64)
+        ds = None
+        expected = np.round(np.clip(raw * scale, 0, 255))
+        ok = pairs[name].target_valid
+        assert pairs[name].target.dtype == np.uint8
+        assert np.abs(pairs[name].target[:, ok] - expected[:, ok]).max() <= 1
+    assert 0.8 < eight_bit_gain("la-texas-vh") < 1.2  # measured (training/recipes/palette_calibration.json)
     # a real dual-pol file: training tensor == core's inference tensor
     src = next(s for s in sources if s.dataset == "temperate-pairs")
     meta = ModelMetadata(inputs=SPEC)
