@@ -267,8 +267,8 @@ def missing_message(missing: Optional[list[Requirement]] = None) -> str:
     return (
         f"SAR Colorizer needs Python packages that this QGIS does not have: {names}. "
         f"Install them with the Install button of the SAR Colorizer notice (or Raster ▸ SAR Colorizer ▸ "
-        f"Install Python packages…), or {where_to_run()}\n{install_command()}\n"
-        f"(QGIS {_qgis_version()} runs Python {platform.python_version()} from {sys.prefix}.)"
+        f"Install Python packages…), or, with QGIS closed, {where_to_run()}\n{install_command()}\n"
+        f"then start QGIS again. (QGIS {_qgis_version()} runs Python {platform.python_version()} from {sys.prefix}.)"
     )
 
 

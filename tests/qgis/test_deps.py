@@ -130,8 +130,9 @@ def test_missing_message_names_the_package_the_button_and_the_command(monkeypatc
     assert message.startswith(
         "SAR Colorizer needs Python packages that this QGIS does not have: 'onnxruntime' (for running the model). "
         "Install them with the Install button of the SAR Colorizer notice (or Raster ▸ SAR Colorizer ▸ "
-        "Install Python packages…), or open a terminal and run:\n")
+        "Install Python packages…), or, with QGIS closed, open a terminal and run:\n")
     assert message.splitlines()[1] == deps.install_command()
+    assert message.splitlines()[2].startswith("then start QGIS again. (QGIS ")
     assert "--keep numpy==" in deps.install_command() and "torch" not in message
 
 
