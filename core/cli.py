@@ -37,6 +37,16 @@ def parse_extent(text: str) -> tuple[float, float, float, float]:
     return xmin, ymin, xmax, ymax
 
 
+def parse_reference_bands(text: str) -> tuple[int, int, int]:
+    try:
+        bands = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        bands = ()
+    if len(bands) != 3 or min(bands) < 1:
+        raise argparse.ArgumentTypeError(f"give three band numbers R,G,B, e.g. 3,2,1 (got {text!r})")
+    return bands  # type: ignore[return-value]
+
+
 def extent_joined(argv: list[str]) -> list[str]:
     """`--extent -120.5,35,-119,36` as `--extent=-120.5,35,-119,36`: argparse takes a value that starts
     with a minus (west of Greenwich, south of the equator) for an option of its own."""
@@ -71,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--extent", type=parse_extent, metavar="XMIN,YMIN,XMAX,YMAX",
                    help="colorize only this part, in the input's CRS (longitude/latitude for a GRD product in "
                         "radar geometry); default: all of it")
+    p.add_argument("--palette", default="auto", metavar="auto|world|none|REFERENCE",
+                   help="where the colours of the place come from: world = the built-in world palette (NASA Blue "
+                        "Marble, sampled at the scene's place); REFERENCE = your own optical raster covering the "
+                        "scene (Sentinel-2 true colour or reflectance of another date, a basemap export; any CRS); "
+                        "none = guessed from the radar alone; auto (default) = the world palette where the scene "
+                        "is georeferenced, else none")
+    p.add_argument("--reference-bands", type=parse_reference_bands, metavar="R,G,B",
+                   help="the colour reference's red, green and blue band numbers (default: detect)")
     p.add_argument("--units", choices=UNITS, default="auto",
                    help="input scaling (default: detect: dB, linear power, amplitude for ESA GRD files, "
                         "dn for other integers)")
@@ -147,7 +165,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         model_path=args.model, bands=args.bands, units=args.units, tile_size=args.tile_size,
         overlap=args.overlap, backend=args.backend, device=args.device,
         batch_size=args.batch_size, overwrite=args.overwrite, threads=args.threads, extent=args.extent,
-        allow_optical_input=args.allow_optical_input)
+        allow_optical_input=args.allow_optical_input, palette=args.palette,
+        reference_bands=args.reference_bands)
     failures = skipped = 0
     for src, dst in jobs:
         if args.skip_existing and dst.exists():

@@ -23,6 +23,9 @@ class ColorizeOptions:
     threads: Optional[int] = None              # None: all cores
     # xmin, ymin, xmax, ymax in the input's CRS (lon/lat for a GRD placed by GCPs); None: all of it
     extent: Optional[tuple[float, float, float, float]] = None
+    # colour prior (core/prior_source.py): auto | world | none | a colour reference raster (path or GDAL name)
+    palette: str = "auto"
+    reference_bands: Optional[tuple[int, int, int]] = None  # the reference's R, G, B bands; None: detect
     # colorize even an input that looks optical or is an output of SAR Colorizer (core/input_guards.py)
     allow_optical_input: bool = False
 

@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 from osgeo import gdal
 
-from . import input_guards, raster_io, resolution, sar
+from . import input_guards, prior_source, raster_io, resolution, sar
 from .backends import Backend, load_backend
 from .errors import Cancelled, InputError, ModelFileError
 from .modelfile import DEFAULT_MODEL_PATH, ModelMetadata
@@ -150,9 +150,10 @@ def provenance(raster: raster_io.SarRaster, meta: ModelMetadata, band_units: dic
 
 def read_strip(raster: raster_io.SarRaster, y0: int, rows: int, meta: ModelMetadata,
                band_units: dict, stats: dict, x0: int = 0,
-               cols: Optional[int] = None) -> tuple[np.ndarray, np.ndarray]:
+               cols: Optional[int] = None, prior=None) -> tuple[np.ndarray, np.ndarray]:
     """Model input (C, rows, cols) and validity (rows, cols) for image rows [y0, y0+rows),
-    columns [x0, x0+cols) (default: the full width)."""
+    columns [x0, x0+cols) (default: the full width). ``prior``: the colour prior's grid over the
+    whole dataset (core/prior_source.py); None: no prior (for a model that takes one, all zero)."""
     cols = raster.width - x0 if cols is None else cols
     values, valid = {}, np.ones((rows, cols), bool)
     for role in raster.bands:
@@ -166,7 +167,11 @@ def read_strip(raster: raster_io.SarRaster, y0: int, rows: int, meta: ModelMetad
         # once per window (uncompressed ones are not cached at all: raster_io._open_direct).
         raster.release_cache()
     bands = {b: values.get(b) for b in meta.inputs.bands}
-    return sar.model_input(bands, stats, valid, meta.inputs), valid
+    window = None
+    if prior is not None:
+        left, top = raster.window[:2] if raster.window else (0, 0)
+        window = prior.window(top + y0, rows, left + x0, cols)
+    return sar.model_input(bands, stats, valid, meta.inputs, prior=window), valid
 
 
 def to_rgb_bytes(pred: np.ndarray, valid: np.ndarray, meta: ModelMetadata) -> np.ndarray:
@@ -225,8 +230,9 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
         raster.warnings.append(coarse)
         say(f"warning: {coarse}")
     band_units, stats = settle_bands(raster, meta, options.units, say)
+    prior = prior_source.scene_prior(raster, meta, options.palette, say, options.reference_bands)
     say(f"input {raster.width} x {raster.height}, bands {raster.bands}, units {band_units}; "
-        f"backend {backend.name} on {backend.device}")
+        f"colour prior: {prior.label}; backend {backend.name} on {backend.device}")
     tile, overlap = tiling_for(options, meta)
     if raster.output_window:
         raster.read_with_context(tile - overlap)
@@ -237,11 +243,11 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
         overwrite=options.overwrite,
         block_height=raster_io.output_block_height(tile - overlap),
         compress_threads=compress_threads(backend.device),
-        metadata=provenance(raster, meta, band_units, tile, overlap))
+        metadata=provenance(raster, meta, band_units, tile, overlap) | {"SAR_COLORIZER_PRIOR": prior.label})
     try:
         sink = writer if not raster.output_window else raster_io.CroppedWriter(
             writer, raster.output_window[0] - raster.window[0], raster.output_window[1] - raster.window[1])
-        _run_tiles(raster, grid, backend, meta, band_units, stats, sink,
+        _run_tiles(raster, grid, backend, meta, band_units, stats, prior.grid, sink,
                    batch_size_for(backend.device, options.batch_size),
                    model_queue_depth(backend.device), progress, is_cancelled)
         if is_cancelled and is_cancelled():
@@ -269,7 +275,7 @@ class _Batch:
 
 
 def _batches(raster, grid: TileGrid, meta: ModelMetadata, band_units, stats,
-             batch_size: int) -> Iterator[tuple[_Batch, np.ndarray]]:
+             batch_size: int, prior=None) -> Iterator[tuple[_Batch, np.ndarray]]:
     """Batches of tiles (tiling.tile_batches) and their model inputs; one read covers the input
     of the next few columns of tiles.
 
@@ -288,7 +294,7 @@ def _batches(raster, grid: TileGrid, meta: ModelMetadata, band_units, stats,
                 last = min(len(grid.xs) * per_column, batch.start + ahead) - 1
                 wx0, wx1 = batch.tiles[0][0], grid.xs[last // per_column] + tw
                 window, valid = read_strip(raster, band.top, band.height, meta, band_units, stats,
-                                           x0=wx0, cols=wx1 - wx0)
+                                           x0=wx0, cols=wx1 - wx0, prior=prior)
             cut = [window[:, y - band.top : y - band.top + th, x - wx0 : x - wx0 + tw] for x, y in batch.tiles]
             inputs = np.ascontiguousarray(np.stack([pad_to_tile(c, grid.tile) for c in cut]), dtype=np.float32)
             yield _Batch(batch, valid, wx0), inputs
@@ -323,7 +329,7 @@ def _predicted(jobs: Iterable[tuple[_Batch, np.ndarray]],
         yield job, backend.run(inputs)
 
 
-def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, band_units, stats,
+def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, band_units, stats, prior,
                writer: raster_io.RgbGeoTiffWriter | raster_io.CroppedWriter, batch_size: int, queue_depth: int,
                progress: Optional[Progress], is_cancelled: Optional[IsCancelled]) -> None:
     """Batches of tiles through the model in order; after each batch the columns left of the next
@@ -334,7 +340,7 @@ def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, ba
     a thread of their own, that many batches ahead of the next stage, and the calling thread
     writes; the order of blending, and so every pixel, is the same as one stage after the other.
     Progress, cancelling and writing stay in the calling thread."""
-    jobs = _batches(raster, grid, meta, band_units, stats, max(1, batch_size))
+    jobs = _batches(raster, grid, meta, band_units, stats, max(1, batch_size), prior)
 
     def consume(finished: Iterable[tuple[int, Optional[tuple]]]) -> None:
         for done, window in finished:
