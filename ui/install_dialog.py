@@ -64,6 +64,7 @@ class InstallDialog(QDialog):
 
         command = QLineEdit(deps.terminal_command(self.arguments))
         command.setReadOnly(True)
+        command.setCursorPosition(0)  # shows the Python it runs, the start of the line
         command.setObjectName("command")
         command.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         copy = QPushButton("Copy")
