@@ -72,6 +72,8 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
     BACKEND = "BACKEND"
     DEVICE = "DEVICE"
     ALLOW_OPTICAL_INPUT = "ALLOW_OPTICAL_INPUT"
+    COLOUR_REFERENCE = "COLOUR_REFERENCE"
+    WORLD_PALETTE = "WORLD_PALETTE"
     OUTPUT = "OUTPUT"
 
     # --- identity -------------------------------------------------------------------------
@@ -118,6 +120,11 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer(self.VH_INPUT, tr("Separate VH raster"), optional=True))
         self.addParameter(QgsProcessingParameterExtent(self.EXTENT, tr("Only this extent (empty: the whole raster)"),
                                                        optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.COLOUR_REFERENCE, tr("Colour reference (optional: an optical image of the place, any date)"),
+            optional=True))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.WORLD_PALETTE, tr("Use the built-in world palette"), True))
         # Optional and empty (= the bundled model) rather than mandatory-with-default: QGIS 3.22's
         # qgis_process reports a mandatory file parameter as missing even when it has a default, and
         # a default fills the field with a long path where the label says "empty: the bundled model".
@@ -216,6 +223,17 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
         allow_optical = self.parameterAsBoolean(parameters, self.ALLOW_OPTICAL_INPUT, context)
         _check_early(path, vh_path, allow_optical, not bands and vh_path is None, names)
 
+        # the colour prior: the reference if given, else the world palette (or none, unticked)
+        palette = "auto" if self.parameterAsBoolean(parameters, self.WORLD_PALETTE, context) else "none"
+        if parameters.get(self.COLOUR_REFERENCE) not in (None, ""):
+            ref_layer = self.parameterAsRasterLayer(parameters, self.COLOUR_REFERENCE, context)
+            ref_path = raster_file_path(ref_layer) if ref_layer is not None and ref_layer.isValid() else None
+            if ref_path is None:
+                raise QgsProcessingException(tr("{}: {} is not a raster file GDAL can read").format(
+                    self._field(self.COLOUR_REFERENCE), _describe_value(parameters.get(self.COLOUR_REFERENCE))))
+            palette = ref_path
+            names[ref_path] = ref_layer.name()
+
         model_text = self.parameterAsFile(parameters, self.MODEL, context) or str(DEFAULT_MODEL_PATH)
         model_path = Path(model_text)
         if not model_path.is_file():
@@ -241,6 +259,7 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
             "device": DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
             "extent": self._extent(parameters, context, layer),
             "allow_optical_input": allow_optical,
+            "palette": palette,
             "names": names,
         }
 
@@ -275,12 +294,15 @@ class ColorizeSarAlgorithm(QgsProcessingAlgorithm):
             device=values["device"],
             extent=values["extent"],
             allow_optical_input=values["allow_optical_input"],
+            palette=values["palette"],
             overwrite=True,  # the file dialog (or the batch table) already asked
         )
         feedback.pushInfo(tr("Input: {}").format(values["input_path"]))
         if values["vh_path"]:
             feedback.pushInfo(tr("VH from: {}").format(values["vh_path"]))
         feedback.pushInfo(tr("Model: {}").format(values["model_path"]))
+        if values["palette"] not in ("auto", "none"):
+            feedback.pushInfo(tr("Colour reference: {}").format(values["palette"]))
         try:
             result = colorize(
                 values["input_path"], output_path, options,
@@ -413,6 +435,16 @@ EXTENT_HELP = (
     "<p><b>Only this extent</b>: colorize just the part of the raster that covers it (drawn on "
     "the map, or a layer's extent), normalised with the whole scene's statistics so that parts "
     "colorized one by one meet without a seam.</p>")
+COLOUR_HELP = (
+    "<p><b>Colours of the place</b>: radar carries no colour, so the colours come from a coarse colour map "
+    "of the scene's place (one colour every 2-3 km; it sets the palette, the radar draws every field, river "
+    "and town). <i>Use the built-in world palette</i> (on by default) samples NASA's Blue Marble world "
+    "mosaic (public domain) at the scene's location; a summer mosaic, so snow and the season's own tones "
+    "are not in it. A <i>Colour reference</i> does better where you have one: any optical image that "
+    "covers the scene (a Sentinel-2 true-colour image or reflectance bands of another date, a basemap "
+    "export), in any CRS; its nodata and clouds (a Sentinel-2 SCL band) do not count. A scene with no "
+    "georeferencing and no reference is colorized from the radar alone, with a warning: its colours are "
+    "guessed. Either way the colours stay a rendering for the eye, not a measurement.</p>")
 MODEL_FIELD_HELP = (
     "<p><b>Model file</b>: leave it empty to use the model that comes with the plugin (described "
     "below); choose a file only to try another SAR Colorizer model.</p>")
@@ -435,6 +467,7 @@ def help_html(model_path: Optional[Path] = None) -> str:
         INPUT_HELP,
         OUTPUT_HELP,
         EXTENT_HELP,
+        COLOUR_HELP,
         MODEL_FIELD_HELP,
         ADVANCED_HELP,
         describe_model(model_path, meta) if meta else problem,

@@ -63,8 +63,10 @@ def test_provider_registers_algorithm_with_its_parameters(provider):
     assert provider.name() == "SAR Colorizer"
     assert alg is not None and alg.displayName() == "Colorize SAR"
     names = [p.name() for p in alg.parameterDefinitions()]
-    assert names == ["INPUT", "VV_BAND", "VH_BAND", "VH_INPUT", "EXTENT", "MODEL", "TILE_SIZE", "OVERLAP", "BACKEND",
-                     "DEVICE", "ALLOW_OPTICAL_INPUT", "OUTPUT"]
+    assert names == ["INPUT", "VV_BAND", "VH_BAND", "VH_INPUT", "EXTENT", "COLOUR_REFERENCE", "WORLD_PALETTE", "MODEL",
+                     "TILE_SIZE", "OVERLAP", "BACKEND", "DEVICE", "ALLOW_OPTICAL_INPUT", "OUTPUT"]
+    assert alg.parameterDefinition("COLOUR_REFERENCE").flags() & QgsProcessingParameterDefinition.FlagOptional
+    assert alg.parameterDefinition("WORLD_PALETTE").defaultValue() is True
     assert alg.parameterDefinition("VH_INPUT").flags() & QgsProcessingParameterDefinition.FlagOptional
     advanced = {p.name() for p in alg.parameterDefinitions()
                 if p.flags() & QgsProcessingParameterDefinition.FlagAdvanced}
@@ -388,3 +390,59 @@ def test_backend_choice_reaches_the_pipeline(provider, processing_module, tiny_m
     processing_module.run(ALG, {"INPUT": str(scene(RHONE)), "MODEL": str(tiny_model), "BACKEND": backend,
                                 "DEVICE": 1, "OUTPUT": str(tmp_path / "out.tif")}, feedback=feedback)
     assert any(info.endswith(f"backend {name} on cpu") for info in feedback.infos), feedback.infos
+
+
+def test_colour_reference_and_world_palette_reach_the_model(provider, processing_module, model_factory, scene,
+                                                             tmp_path):
+    """A model with a colour prior: the world palette by default, none when unticked, the reference layer when
+    given; the output records which (issue 11). Batch mode and the Modeler use these same parameters."""
+    from osgeo import gdal as _gdal
+
+    source = scene(RHONE)
+    model = model_factory("prior.safetensors", bands=("VV", "VH"), availability=True, prior_cell=64)
+    ref = tmp_path / "reference.tif"
+    src = _gdal.Open(str(source))
+    wgs = _gdal.Warp("", src, format="MEM", dstSRS="EPSG:4326")
+    out_ds = _gdal.GetDriverByName("GTiff").Create(str(ref), wgs.RasterXSize, wgs.RasterYSize, 3, _gdal.GDT_Byte)
+    out_ds.SetGeoTransform(wgs.GetGeoTransform())
+    out_ds.SetProjection(wgs.GetProjection())
+    for b, value in enumerate((60, 90, 40)):
+        band = out_ds.GetRasterBand(b + 1)
+        band.SetColorInterpretation((_gdal.GCI_RedBand, _gdal.GCI_GreenBand, _gdal.GCI_BlueBand)[b])
+        band.WriteArray(np.full((wgs.RasterYSize, wgs.RasterXSize), value, np.uint8))
+    out_ds = wgs = src = None
+    recorded = {}
+    for case, params in {"world": {}, "none": {"WORLD_PALETTE": False},
+                         "reference": {"COLOUR_REFERENCE": str(ref)}}.items():
+        out = tmp_path / f"{case}.tif"
+        feedback = RecordingFeedback()
+        processing_module.run(ALG, {"INPUT": str(source), "MODEL": str(model), "OUTPUT": str(out), **params},
+                              feedback=feedback)
+        ds = _gdal.Open(str(out))
+        recorded[case] = ds.GetMetadataItem("SAR_COLORIZER_PRIOR")
+        ds = None
+    assert recorded == {
+        "world": "world palette (NASA Blue Marble Next Generation)",
+        "none": "none (asked for)",
+        "reference": "colour reference reference.tif (8-bit true colour, bands by colour interpretation)",
+    }
+
+
+def test_a_colour_reference_that_misses_the_scene_is_refused(provider, processing_module, model_factory, scene,
+                                                             tmp_path):
+    from osgeo import gdal as _gdal
+
+    source = scene(RHONE)
+    model = model_factory("prior.safetensors", bands=("VV", "VH"), availability=True, prior_cell=64)
+    ref = tmp_path / "elsewhere.tif"
+    ds = _gdal.GetDriverByName("GTiff").Create(str(ref), 16, 16, 3, _gdal.GDT_Byte)
+    ds.SetGeoTransform((100.0, 0.01, 0, 10.0, 0, -0.01))
+    ds.SetProjection(QgsProject.instance().crs().fromEpsgId(4326).toWkt())
+    for b in range(3):
+        ds.GetRasterBand(b + 1).WriteArray(np.full((16, 16), 100, np.uint8))
+    ds = None
+    out = tmp_path / "out.tif"
+    with pytest.raises(QgsProcessingException, match="does not overlap the scene"):
+        processing_module.run(ALG, {"INPUT": str(source), "MODEL": str(model), "OUTPUT": str(out),
+                                    "COLOUR_REFERENCE": str(ref)}, feedback=RecordingFeedback())
+    assert not out.exists()
