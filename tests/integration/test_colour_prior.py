@@ -185,3 +185,17 @@ def test_model_without_prior_ignores_a_palette_with_a_warning(rhone, model_file,
     pipeline.colorize(rhone, tmp_path / "o.tif", ColorizeOptions(model_path=model_file, backend="torch",
                                                                  palette="world"), log=said.append)
     assert "warning: the model test-model takes no colour prior; the colour reference or palette is not used" in said
+
+
+def test_cli_corrupt_world_palette_is_one_line_and_nothing_written(rhone, prior_model, tmp_path, capsys,
+                                                                    monkeypatch):
+    broken = tmp_path / "world_palette.tif"
+    shipped = world_palette.PALETTE_PATH.read_bytes()
+    broken.write_bytes(shipped[: len(shipped) // 2])  # cut short, as an interrupted copy leaves it
+    monkeypatch.setattr(world_palette, "PALETTE_PATH", broken)
+    out = tmp_path / "out.tif"
+    rc, cap = run_cli([rhone, out, "--model", prior_model, "--backend", "torch"], capsys)
+    assert rc == 1
+    lines = cap.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"sar-colorize: error: the world palette {broken} "), cap.err
+    assert not out.exists() and not list(tmp_path.glob("out*"))
