@@ -4,12 +4,16 @@
 # parts) beside "no temperate pairs" (LOSO-temperate); "no desert patches" (LOSO-desert) after it.
 #   bash training/recipes/prior_model.sh              # train all three, then evaluate
 #   STAGE=eval bash training/recipes/prior_model.sh   # only the evaluations and the picture grids
+# A run whose folder holds a checkpoint resumes from it (after a session ended, or to change the
+# number of epochs: the learning-rate schedule follows the new count from the step it resumes at).
 # Data: ../shared/data/train (see its README). India scene-3 is validation only.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 SEED=${SEED:-20261201}
 MAIN_EPOCHS=${MAIN_EPOCHS:-20}
 LOSO_EPOCHS=${LOSO_EPOCHS:-10}
+MAIN_MINUTES=${MAIN_MINUTES:-100}  # wall-clock budget of this invocation (a resumed run gets it anew)
+LOSO_MINUTES=${LOSO_MINUTES:-45}
 PRIOR=(--prior --prior-cell 256 --prior-dropout 0.2 --prior-own 0.3 --loss shift_l1_ssim --loss-shift 2
        --bands VV,VH --seed "$SEED")
 VALIDATION=(--only 'india-scenes/scene-3' --only 'desert-patches/*_patch_15' --only 'la-texas-vh/*[05]'
@@ -18,19 +22,21 @@ VALIDATION=(--only 'india-scenes/scene-3' --only 'desert-patches/*_patch_15' --o
 OLD=${OLD:-$RUNS/no-prior-model.safetensors}
 [[ -f "$OLD" ]] || { mkdir -p "$(dirname "$OLD")"; git show 1050f8a:models/sar_colorizer.safetensors > "$OLD"; }
 
+resume() { [[ -f "$RUNS/$1/model.run/checkpoint.pt" ]] && echo --resume || true; }
+
 if [[ "$STAGE" == all || "$STAGE" == train ]]; then
   mkdir -p "$RUNS"
-  "$PY" -m sar_colorizer.training.cli train "${RECIPE[@]}" "${PRIOR[@]}" --epochs "$MAIN_EPOCHS" --max-minutes 100 \
-      --out "$RUNS/prior/model.safetensors" --name sar-colorizer-prior \
+  "$PY" -m sar_colorizer.training.cli train "${RECIPE[@]}" "${PRIOR[@]}" --epochs "$MAIN_EPOCHS" --max-minutes "$MAIN_MINUTES" \
+      $(resume prior) --out "$RUNS/prior/model.safetensors" --name sar-colorizer-prior \
       --description "Robust U-Net conditioned on a colour prior of the place (world palette / colour reference)" \
       > "$RUNS/prior.log" 2>&1 &
   A=$!
-  ( "$PY" -m sar_colorizer.training.cli train "${RECIPE[@]}" "${PRIOR[@]}" --epochs "$LOSO_EPOCHS" --max-minutes 45 \
-        --exclude 'temperate-pairs/*' --out "$RUNS/loso-temperate/model.safetensors" --name loso-temperate \
-        > "$RUNS/loso-temperate.log" 2>&1
-    "$PY" -m sar_colorizer.training.cli train "${RECIPE[@]}" "${PRIOR[@]}" --epochs "$LOSO_EPOCHS" --max-minutes 45 \
-        --exclude 'desert-patches/*' --out "$RUNS/loso-desert/model.safetensors" --name loso-desert \
-        > "$RUNS/loso-desert.log" 2>&1 ) &
+  ( "$PY" -m sar_colorizer.training.cli train "${RECIPE[@]}" "${PRIOR[@]}" --epochs "$LOSO_EPOCHS" --max-minutes "$LOSO_MINUTES" \
+        --exclude 'temperate-pairs/*' $(resume loso-temperate) --out "$RUNS/loso-temperate/model.safetensors" --name loso-temperate \
+        >> "$RUNS/loso-temperate.log" 2>&1
+    "$PY" -m sar_colorizer.training.cli train "${RECIPE[@]}" "${PRIOR[@]}" --epochs "$LOSO_EPOCHS" --max-minutes "$LOSO_MINUTES" \
+        --exclude 'desert-patches/*' $(resume loso-desert) --out "$RUNS/loso-desert/model.safetensors" --name loso-desert \
+        >> "$RUNS/loso-desert.log" 2>&1 ) &
   B=$!
   wait $A; wait $B
 fi
