@@ -83,7 +83,8 @@ def sentinel2_reason(ds: gdal.Dataset) -> Optional[str]:
         return None
     names = ", ".join(f"band {n} is '{text}'" for n, text in list(named.items())[:4])
     names += ", ..." if len(named) > 4 else ""
-    return (f"looks like a Sentinel-2 optical image, not Sentinel-1 radar ({names or 'read by the Sentinel-2 driver'}): "
+    return (f"looks like a Sentinel-2 optical image, not Sentinel-1 radar "
+            f"({names or 'read by the Sentinel-2 driver'}): "
             "SAR Colorizer predicts colours from radar backscatter")
 
 

@@ -123,7 +123,7 @@ def _training_data(data) -> str:
         if bands:
             details.append(" + ".join(bands) if isinstance(bands, (list, tuple)) else str(bands))
         parts.append(f"{place} ({', '.join(details)})" if details else place)
-    total = f"{pairs} pairs of Sentinel-1 and Sentinel-2 images" if pairs else "pairs of Sentinel-1 and Sentinel-2 images"
+    total = f"{pairs or ''} pairs of Sentinel-1 and Sentinel-2 images".lstrip()
     if megapixels:
         total += f" ({megapixels:.0f} megapixels)"
     return f"{total}: {'; '.join(parts)}"

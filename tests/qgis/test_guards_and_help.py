@@ -108,8 +108,8 @@ def test_a_20_m_scene_runs_with_a_resolution_warning(provider, processing_module
     processing_module.run(ALG, {"INPUT": str(scene(RHONE)), "MODEL": str(tiny_model),
                                 "OUTPUT": str(tmp_path / "out.tif")}, feedback=feedback)
     warnings = [e for e in feedback.errors if e.startswith("warning:")]
-    assert warnings == [f"warning: {RHONE}: its pixels are about 20 m on the ground, the model learnt from 10 m pixels: "
-                        "it sees every field, street and river smaller than it knows them, so textures and colours "
+    assert warnings == [f"warning: {RHONE}: its pixels are about 20 m on the ground, the model learnt from 10 m "
+                        "pixels: it sees every field, street and river smaller than it knows them, so textures and colours "
                         "are less reliable"]
 
 
