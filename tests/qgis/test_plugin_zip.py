@@ -50,7 +50,8 @@ def test_zip_refuses_to_build_without_a_model_unless_asked(tmp_path):
     assert "error: no model file at" in done.stderr and not list(tmp_path.glob("*.zip"))
     assert build(tmp_path, "--no-model").returncode == 0
     names = zipfile.ZipFile(next(tmp_path.glob("*.zip"))).namelist()
-    assert not [n for n in names if "/models/" in n]
+    # no model, but the world palette stays: a model of the user's own that takes a colour prior needs it
+    assert sorted(n.split("/models/")[1] for n in names if "/models/" in n) == ["WORLD_PALETTE.md", "world_palette.tif"]
 
 
 def test_unzipped_plugin_runs_in_qgis_process_with_its_bundled_model(tiny_model, qgis_process_for, scene, tmp_path):
