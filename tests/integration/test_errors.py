@@ -65,11 +65,20 @@ def test_raster_without_bands(tmp_path, model_file):
 
 
 def test_three_band_photo_is_refused(tmp_path, model_file):
+    # GDAL writes 3 Byte bands as an RGB picture: refused as optical (tests/integration/test_input_guards.py)
     rgb = [np.full((50, 50), v, np.uint8) for v in (10, 20, 30)]
     inp = write_tif(tmp_path / "photo.tif", rgb, dtype=gdal.GDT_Byte)
+    with pytest.raises(InputError, match=r"^photo.tif looks like an optical colour image, not Sentinel-1 radar: "):
+        run(inp, tmp_path / "o.tif", model_file)
+    assert not (tmp_path / "o.tif").exists()
+
+
+def test_three_unnamed_bands_are_refused(tmp_path, model_file):
+    stack = [sar_db(seed=i) for i in range(3)]
+    inp = write_tif(tmp_path / "stack.tif", stack)
     with pytest.raises(InputError) as e:
         run(inp, tmp_path / "o.tif", model_file)
-    assert str(e.value) == ("photo.tif: cannot tell which band is VV or VH: it has 3 bands and none is "
+    assert str(e.value) == ("stack.tif: cannot tell which band is VV or VH: it has 3 bands and none is "
                             "described as VV or VH (is it a Sentinel-1 backscatter raster?); say which "
                             "band is which (command line: --bands VV=1,VH=2; QGIS: the VV band / VH band fields)")
     assert not (tmp_path / "o.tif").exists()
