@@ -161,6 +161,7 @@ def cached_onnx_export(model_path: Path, digest: str) -> Path:
         _drop_older_exports(cached, digest)
         return cached
     if not _has("torch"):
+        read_metadata(model_path)  # a corrupt or foreign file says so, not that it lacks an export
         raise ModelFileError(
             f"{model_path.name} has no ONNX export made from it (beside it as "
             f"{model_path.with_suffix('.onnx').name}, or in {cache_dir()}) and making one needs PyTorch, "
