@@ -11,6 +11,7 @@ from qgis.PyQt.QtCore import QSize
 # room for every field and, beside them, the help's first paragraphs
 DIALOG_SIZE = QSize(1040, 760)
 SCREEN_SHARE = 0.9  # of the screen's free area, on small screens
+HELP_SHARE = 0.4  # of the width, at least, for the help beside the fields (Processing gives it about a quarter)
 
 
 def dialog_size(available: QSize) -> QSize:
@@ -38,6 +39,21 @@ def create_colorize_dialog(algorithm_id: str, parameters: dict):
     return dialog
 
 
+def widen_help(dialog) -> None:
+    """Give the help panel (the splitter's second pane) at least HELP_SHARE of the width; once the
+    dialog is shown (before, the panes have no size yet)."""
+    from qgis.PyQt.QtWidgets import QSplitter
+
+    splitter = dialog.findChild(QSplitter)
+    if splitter is None or splitter.count() != 2:
+        return
+    sizes = splitter.sizes()
+    total = sum(sizes) or dialog.width()
+    if sizes[1] < HELP_SHARE * total:
+        help_width = int(HELP_SHARE * total)
+        splitter.setSizes([total - help_width, help_width])
+
+
 def open_colorize_dialog(algorithm_id: str, parameters: dict, iface=None) -> Optional[dict]:
     """Run the dialog until it is closed (what processing.execAlgorithmDialog does, at our size);
     the map tool an extent was drawn with is put back afterwards."""
@@ -47,6 +63,7 @@ def open_colorize_dialog(algorithm_id: str, parameters: dict, iface=None) -> Opt
     canvas = iface.mapCanvas() if iface is not None else None
     previous_tool = canvas.mapTool() if canvas is not None else None
     dialog.show()
+    widen_help(dialog)
     dialog.exec()
     if canvas is not None and previous_tool is not None and canvas.mapTool() != previous_tool:
         try:

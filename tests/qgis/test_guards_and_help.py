@@ -168,6 +168,16 @@ def test_the_right_click_dialog_opens_at_a_readable_size(provider, processing_mo
         assert colorize_dialog.dialog_size(QSize(1024, 700)) == QSize(921, 630)
         values = dialog.mainWidget().createProcessingParameters()
         assert values["INPUT"] == layer.id() and values["MODEL"] in (None, "")  # empty: the bundled model
+        # shown, the help beside the fields gets 40 % of the width (Processing gives it about a quarter)
+        from qgis.PyQt.QtWidgets import QApplication, QSplitter
+
+        dialog.show()
+        QApplication.processEvents()
+        splitter = dialog.findChild(QSplitter)
+        assert splitter.sizes()[1] < 0.39 * sum(splitter.sizes())
+        colorize_dialog.widen_help(dialog)
+        fields, help_panel = splitter.sizes()
+        assert help_panel == pytest.approx(0.4 * (fields + help_panel), abs=2)
     finally:
         dialog.close()
         dialog.deleteLater()
