@@ -44,16 +44,20 @@ class PriorGrid:
         [x0, x0+cols): bilinear between cell centres, the edge cells' values beyond them.
         Pixels outside the raster (padding) get the nearest cell's values."""
         gh, gw = self.present.shape
-        ry = _weights(y0, rows, self.cell, gh)
-        rx = _weights(x0, cols, self.cell, gw)
+        iy0, iy1, wy = _weights(y0, rows, self.cell, gh)
+        ix0, ix1, wx = _weights(x0, cols, self.cell, gw)
         grid = np.concatenate([self.rgb, self.present[None].astype(np.float32)], axis=0)  # (4, gh, gw)
+        # separable: along x on the coarse rows first (4 x gh x cols), then along y
+        across = np.take(grid, ix0, axis=2) * (1 - wx) + np.take(grid, ix1, axis=2) * wx  # (4, gh, cols)
         out = np.empty((4, rows, cols), np.float32)
-        (iy0, iy1, wy), (ix0, ix1, wx) = ry, rx
-        for c in range(4):
-            g = grid[c]
-            top = g[iy0][:, ix0] * (1 - wx) + g[iy0][:, ix1] * wx
-            bottom = g[iy1][:, ix0] * (1 - wx) + g[iy1][:, ix1] * wx
-            out[c] = top * (1 - wy)[:, None] + bottom * wy[:, None]
+        # rows between the same two cell rows form runs (a strip spans a few cells): each run is
+        # upper + (lower - upper) * weight, two passes over its pixels
+        starts = np.flatnonzero(np.diff(iy0, prepend=-1))
+        for begin, end in zip(starts, list(starts[1:]) + [rows]):
+            upper, lower = across[:, iy0[begin]], across[:, iy1[begin]]
+            run = out[:, begin:end]
+            np.multiply((lower - upper)[:, None, :], wy[begin:end, None], out=run)
+            run += upper[:, None, :]
         return out
 
 
