@@ -126,12 +126,15 @@ def pick_training_prior(priors: Optional[PairPriors], rng: np.random.Generator,
 def evaluation_prior(priors: Optional[PairPriors], mode: str) -> Optional[PriorGrid]:
     """The prior an evaluation gives a pair: ``palette`` (the default at inference), ``other-date``
     (a user's reference of another date: the first other date), ``own`` (the truth's own colours,
-    an upper bound), ``none``; ``auto`` = palette where the pair can be placed, else none."""
+    an upper bound), ``none``; ``auto`` = what sar-colorize gives the same file: the palette where the
+    pair's file is georeferenced, else none (an approximate place named by a source is not in the file)."""
     if mode not in PRIOR_MODES:
         raise ValueError(f"unknown prior mode {mode!r}; one of {', '.join(PRIOR_MODES)}")
     if priors is None or mode == "none":
         return None
-    if mode in ("auto", "palette"):
+    if mode == "auto":
+        return priors.palette if priors.placed_by == "georeferencing" else None
+    if mode == "palette":
         return priors.palette
     if mode == "other-date":
         return priors.other_dates[0] if priors.other_dates else None
