@@ -19,7 +19,12 @@ def export_onnx_file(model_path, onnx_path) -> Path:
 
 
 def summarise_eval(eval_json: dict, method_prefix: str = "model:") -> dict:
-    """{method: {shift: mean metrics over data sets}} of a ``sar-colorizer-eval --json`` file, short keys."""
+    """{method: {shift: mean metrics over data sets}} of a ``sar-colorizer-eval --json`` file, short keys;
+    for a ``training.evaluate_priors`` file {method: mean metrics over data sets, with the pair count}."""
+    if "methods" in eval_json:
+        return {method: {k: (int(v) if k == "pairs" else round(float(v), 4))
+                         for k, v in by_ds["mean_over_datasets"].items()}
+                for method, by_ds in eval_json["results"].items()}
     out = {}
     for method, by_shift in eval_json["results"].items():
         key = "this_model" if method == next(iter(eval_json["results"])) else method
