@@ -4,6 +4,7 @@
 # parts) beside "no temperate pairs" (LOSO-temperate); "no desert patches" (LOSO-desert) after it.
 #   bash training/recipes/prior_model.sh              # train all three, then evaluate
 #   STAGE=eval bash training/recipes/prior_model.sh   # only the evaluations and the picture grids
+#   STAGE=ship bash training/recipes/prior_model.sh   # publish models/sar_colorizer.safetensors + its ONNX export
 # A run whose folder holds a checkpoint resumes from it (after a session ended, or to change the
 # number of epochs: the learning-rate schedule follows the new count from the step it resumes at).
 # Data: ../shared/data/train (see its README). India scene-3 is validation only.
@@ -51,4 +52,15 @@ if [[ "$STAGE" == all || "$STAGE" == eval ]]; then
   "${EV[@]}" --new "$RUNS/loso-desert/model.safetensors" --only 'desert-patches/*' \
       --title "leave-one-set-out: trained without desert-patches, scored on all 144" \
       --json "$RUNS/eval-priors-loso-desert.json" --grid docs/eval-priors-loso-desert.png
+fi
+
+if [[ "$STAGE" == all || "$STAGE" == ship ]]; then
+  # ship: the same weights with the three evaluations in the metadata, then the ONNX export
+  "$PY" -c "
+from sar_colorizer.training.export import publish_model, export_onnx_file
+publish_model('$RUNS/prior/model.safetensors', 'models/sar_colorizer.safetensors',
+              {'validation_all_datasets': '$RUNS/eval-priors-validation.json',
+               'leave_one_set_out_temperate': '$RUNS/eval-priors-loso-temperate.json',
+               'leave_one_set_out_desert': '$RUNS/eval-priors-loso-desert.json'}, commit='${TRAIN_COMMIT:-}' or None)
+print(export_onnx_file('models/sar_colorizer.safetensors', 'models/sar_colorizer.onnx'))"
 fi
