@@ -166,8 +166,6 @@ def format_table(results: dict) -> str:
 def picture_grid(pairs: Sequence[PairedImage], preds: Sequence[np.ndarray], spec: InputSpec, path: str,
                  tiles: int = 6, size: int = 256) -> Path:
     """PNG with one row per sample tile: SAR | predicted | optical (tiles spread over pairs)."""
-    from osgeo import gdal
-
     picks = []
     order = np.linspace(0, len(pairs) - 1, min(tiles, len(pairs))).round().astype(int) if len(pairs) < tiles \
         else np.linspace(0, len(pairs) - 1, tiles).round().astype(int)
@@ -194,6 +192,13 @@ def picture_grid(pairs: Sequence[PairedImage], preds: Sequence[np.ndarray], spec
         for col, img in enumerate((grey, pred, opt)):
             y0, x0 = row * (s + gap), col * (s + gap)
             canvas[:, y0:y0 + sz, x0:x0 + sz] = np.round(np.clip(img, 0, 1) * 255).astype(np.uint8)
+    return write_png(canvas, path)
+
+
+def write_png(canvas: np.ndarray, path) -> Path:
+    """A (3, H, W) uint8 picture as a PNG (GDAL, no .aux.xml beside it)."""
+    from osgeo import gdal
+
     mem = gdal.GetDriverByName("MEM").Create("", canvas.shape[2], canvas.shape[1], 3, gdal.GDT_Byte)
     for b in range(3):
         mem.GetRasterBand(b + 1).WriteArray(canvas[b])

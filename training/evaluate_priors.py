@@ -28,7 +28,7 @@ import numpy as np
 
 from ..core.modelfile import LoadedModel, load_model_file
 from .datasets import BandRoles, PairedImage, discover, load_sources
-from .evaluate import _net, _score, predict_image, sar_grey
+from .evaluate import _net, _score, predict_image, sar_grey, write_png
 from .priors import evaluation_prior
 
 METHODS = {
@@ -142,8 +142,6 @@ def format_table(summary: dict, title: str) -> str:
 
 def picture_grid(samples: list[tuple[PairedImage, dict[str, np.ndarray]]], spec, path: str, size: int = 192) -> Path:
     """One row per pair: SAR | (a) | (b) | (c) | (d) | (e) | optical (grey where a method has no value)."""
-    from osgeo import gdal
-
     cols = ["sar", *METHODS.keys(), "optical"]
     cols.remove("f_new_own_optical")
     gap = 4
@@ -163,18 +161,7 @@ def picture_grid(samples: list[tuple[PairedImage, dict[str, np.ndarray]]], spec,
                 img = np.full((3, h, w), 0.85, np.float32)
             y0, x0 = row * (size + gap), col * (size + gap)
             canvas[:, y0:y0 + s, x0:x0 + s] = np.round(np.clip(img[:, r:r + s, c:c + s], 0, 1) * 255).astype(np.uint8)
-    mem = gdal.GetDriverByName("MEM").Create("", canvas.shape[2], canvas.shape[1], 3, gdal.GDT_Byte)
-    for b in range(3):
-        mem.GetRasterBand(b + 1).WriteArray(canvas[b])
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out = gdal.GetDriverByName("PNG").CreateCopy(str(path), mem)
-    out = None  # noqa: F841 - closes the file
-    mem = None  # noqa: F841
-    aux = path.with_name(path.name + ".aux.xml")
-    if aux.exists():
-        aux.unlink()
-    return path
+    return write_png(canvas, path)
 
 
 def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Sequence[str], band_roles: Sequence[str],
