@@ -10,7 +10,6 @@
 # Data: ../shared/data/train (see its README). India scene-3 is validation only.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-SEED=${SEED:-20261201}
 MAIN_EPOCHS=${MAIN_EPOCHS:-20}
 LOSO_EPOCHS=${LOSO_EPOCHS:-10}
 MAIN_MINUTES=${MAIN_MINUTES:-100}  # wall-clock budget of this invocation (a resumed run gets it anew)
