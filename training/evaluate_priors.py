@@ -67,21 +67,24 @@ def edge_correlation(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def structure_check(pairs: Sequence[PairedImage], new: LoadedModel, device) -> dict:
-    """Does the model copy structure from its prior? Each pair is colorized with the prior of
-    ANOTHER pair of the same size (another place or date: its own optical reduced, as a reference
-    is); the output's edges are then compared with its own optical (what the SAR shows) and with the
-    other pair's optical (what the prior came from)."""
+    """Does the model copy structure from its prior? Each pair is colorized with the prior of a pair
+    of ANOTHER PLACE of the same size (its own optical reduced, as a reference is); the output's
+    edges are then compared with its own optical (what the SAR shows) and with the other pair's
+    optical (what the prior came from). Pairs of one place on other dates share their edges, so they
+    are never each other's source."""
+    from .priors import place_key
+
     rows = []
     by_shape: dict[tuple, list[PairedImage]] = {}
     for p in pairs:
         by_shape.setdefault(p.shape, []).append(p)
     for group in by_shape.values():
         for i, pair in enumerate(group):
-            if len(group) < 2:
-                break
-            other = group[(i + len(group) // 2) % len(group)]
-            if other is pair or other.priors is None:
+            here = place_key(pair.name) or pair.name
+            others = [q for q in group[i + 1:] + group[:i] if (place_key(q.name) or q.name) != here]
+            if not others or others[len(others) // 2].priors is None:
                 continue
+            other = others[len(others) // 2]
             x = pair.inputs(new.metadata.inputs, prior=other.priors.own)
             pred = predict_image(_net(new, device), x, new.metadata.tile.size, new.metadata.architecture.multiple,
                                  device)
