@@ -3,7 +3,8 @@
 With no argument it colorizes the sample scene shipped in samples/ (Sentinel-1 VH over the Port of
 Los Angeles, with the Sentinel-2 image of the same place shown beside for comparison); give your
 own Sentinel-1 GeoTIFF(s) to colorize those instead. Writes the colorized GeoTIFF(s) and a picture,
-one row per scene (SAR | colorized | optical when there is one), into demo-output/.
+one row per scene (SAR | colorized with the world palette | colorized from the radar alone | optical
+when there is one), into demo-output/.
 """
 from __future__ import annotations
 
@@ -39,7 +40,9 @@ class Rendering:
     changes: dict[str, Any] = dataclasses.field(default_factory=dict)  # ColorizeOptions fields
 
 
-RENDERINGS = (Rendering("bundled model", "rgb"),)
+# the default (the world palette's colours of the place) and the radar alone (no colour prior)
+RENDERINGS = (Rendering("colorized (world palette)", "rgb", {"palette": "auto"}),
+              Rendering("colorized, no colour prior", "rgb_no_prior", {"palette": "none"}))
 
 
 def bundled_sample() -> DemoScene:

@@ -84,11 +84,20 @@ def test_the_demo_in_a_fresh_clone_colorizes_the_sample_and_draws_the_picture(cl
     colours = rgb.ReadAsArray().reshape(3, -1).astype(float)
     assert (colours.std(axis=1) > 2).all(), "the colorization is flat"
 
-    # the picture: SAR grey | colorized | Sentinel-2, each PANEL px high, GAP px of white between
+    # the same scene colorized from the radar alone (no colour prior): another file, other colours
+    plain_path = out_dir / SAR_NAME.replace(".tif", "_rgb_no_prior.tif")
+    plain = gdal.Open(str(plain_path))
+    assert rgb.GetMetadataItem("SAR_COLORIZER_PRIOR") == "world palette (NASA Blue Marble Next Generation)"
+    assert plain.GetMetadataItem("SAR_COLORIZER_PRIOR") == "none (asked for)"
+    mean_rgb = [ds.ReadAsArray().reshape(3, -1).mean(axis=1) for ds in (rgb, plain)]
+    assert np.abs(mean_rgb[0] - mean_rgb[1]).max() > 2, "the world palette does not change the colours"
+
+    # the picture: SAR grey | world palette | no prior | Sentinel-2, each PANEL px high, GAP px of white between
     picture = read_rgb(out_dir / "before_after.png")
-    assert picture.shape == (PANEL, 3 * PANEL + 2 * GAP, 3)
+    assert picture.shape == (PANEL, 4 * PANEL + 3 * GAP, 3)
     grey = resize_nearest(display_grey(sample, 1), PANEL)
     panels = [np.repeat(grey[..., None], 3, axis=-1), resize_nearest(read_rgb(rgb_path), PANEL),
+              resize_nearest(read_rgb(plain_path), PANEL),
               resize_nearest(read_rgb(clone / "samples" / OPTICAL_NAME), PANEL)]
     for i, expected in enumerate(panels):
         left = i * (PANEL + GAP)

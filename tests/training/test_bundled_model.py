@@ -9,7 +9,7 @@ from sar_colorizer.core.modelfile import DEFAULT_MODEL_PATH, load_model_file, re
 
 from .conftest import DATA_ROOT
 
-MISSING = f"{DEFAULT_MODEL_PATH} is missing: make it with training/recipes/bundled_model.sh"
+MISSING = f"{DEFAULT_MODEL_PATH} is missing: make it with training/recipes/prior_model.sh"
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,10 @@ def test_bundled_model_reads_vv_vh_or_both(bundled):
     meta = bundled.metadata
     assert meta.inputs.bands == ("VV", "VH") and meta.inputs.availability_channels
     assert meta.inputs.required_bands == ()
-    assert (meta.architecture.in_channels, meta.architecture.out_channels) == (4, 3)
+    assert (meta.architecture.in_channels, meta.architecture.out_channels) == (8, 3)
+    assert meta.inputs.prior is not None and meta.inputs.prior.cell_px == 256
+    assert meta.inputs.prior.channels == ("prior_R", "prior_G", "prior_B", "prior_present")
+    assert meta.inputs.prior.convention.startswith("Sentinel-2 true colour: R,G,B = B4,B3,B2 reflectance 0..0.3")
     assert meta.architecture.align  # the robust U-Net, not the plain baseline
     assert (meta.tile.size, meta.tile.overlap) == (256, 64)
     assert meta.output.scale == 255.0 and meta.output.target_stretch
@@ -52,14 +55,36 @@ def test_each_band_combination_gives_a_different_picture(bundled):
     g = torch.Generator().manual_seed(0)
     vv, vh = torch.rand(1, 1, 64, 64, generator=g), torch.rand(1, 1, 64, 64, generator=g)
     zero, one = torch.zeros(1, 1, 64, 64), torch.ones(1, 1, 64, 64)
+    no_prior = torch.zeros(1, 4, 64, 64)
     with torch.no_grad():
-        both = net(torch.cat([vv, vh, one, one], 1))
-        vv_only = net(torch.cat([vv, zero, one, zero], 1))
-        vh_only = net(torch.cat([zero, vh, zero, one], 1))
+        both = net(torch.cat([vv, vh, one, one, no_prior], 1))
+        vv_only = net(torch.cat([vv, zero, one, zero, no_prior], 1))
+        vh_only = net(torch.cat([zero, vh, zero, one, no_prior], 1))
     for out in (both, vv_only, vh_only):
         assert out.shape == (1, 3, 64, 64) and 0.0 <= float(out.min()) and float(out.max()) <= 1.0
     assert float((both - vv_only).abs().mean()) > 0.01
     assert float((both - vh_only).abs().mean()) > 0.01
+
+
+def test_the_colour_prior_sets_the_palette(bundled):
+    """The same radar under a green and under a brown prior: the output follows the prior's colour,
+    and with no prior it is something else again."""
+    net = bundled.build()
+    g = torch.Generator().manual_seed(0)
+    vv, vh = torch.rand(1, 1, 128, 128, generator=g), torch.rand(1, 1, 128, 128, generator=g)
+    one = torch.ones(1, 1, 128, 128)
+
+    def prior(r, gr, b):
+        return torch.cat([torch.full((1, 1, 128, 128), v) for v in (r, gr, b)] + [one], 1)
+
+    with torch.no_grad():
+        outs = {name: net(torch.cat([vv, vh, one, one, p], 1)).mean(dim=(0, 2, 3))
+                for name, p in {"green": prior(0.15, 0.30, 0.10), "brown": prior(0.45, 0.35, 0.25),
+                                "none": torch.zeros(1, 4, 128, 128)}.items()}
+    # measured with the shipped model: green prior -> G/R 1.2, brown prior -> 1.13; brown 0.95 vs green 0.71 summed
+    assert outs["green"][1] / outs["green"][0] > outs["brown"][1] / outs["brown"][0]  # greener
+    assert float(outs["brown"].sum()) > float(outs["green"].sum())  # brighter
+    assert float((outs["none"] - outs["green"]).abs().max()) > 0.01
 
 
 # ---------------------------------------------------------------------------------------------
