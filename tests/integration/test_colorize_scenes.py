@@ -113,4 +113,5 @@ def test_output_says_what_it_is_and_where_it_comes_from(shared_data, model_file,
         "SAR_COLORIZER_UNITS": "VV:db",
         "SAR_COLORIZER_MODEL": "test-model",
         "SAR_COLORIZER_TILE": "64 px, overlap 16 px",
+        "SAR_COLORIZER_PRIOR": "none (the model takes no colour prior)",
     }
