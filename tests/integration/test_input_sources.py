@@ -149,7 +149,10 @@ def test_grd_amplitudes_are_colorized_like_the_calibrated_db_scene(shared_data, 
     assert diff.mean() < 2 and diff.max() <= 8  # UInt16 rounding of weak echoes: 0.3 dB at DN 28
 
     colorize(grd, tmp_path / "as_dn.tif", ColorizeOptions(units="dn"))  # the numbers taken as display numbers
-    assert np.abs(pixels(tmp_path / "as_dn.tif")[0].astype(int) - reference)[:, valid].mean() > 10
+    wrong = np.abs(pixels(tmp_path / "as_dn.tif")[0].astype(int) - reference)[:, valid].mean()
+    # measured on the Rhone scene: 6.1 levels with the colour-prior model (its colours are softer),
+    # 15-38 with the model before it; the amplitudes read right: under 2
+    assert wrong > max(4.0, 3 * diff.mean())
 
 
 def test_scaled_integers_are_read_as_the_values_they_stand_for(rhone, model_file, tmp_path):

@@ -127,7 +127,10 @@ def test_help_starts_with_what_it_does_in_plain_words():
     assert [word for word in JARGON if word in first.lower()] == []
     # training details and scores come after the fields, in words
     details = text[text.index("<p><b>About the model</b>"):]
-    assert "availability channels" in details  # the model's own description, last, as technical details
+    from sar_colorizer.core.modelfile import DEFAULT_MODEL_PATH, read_metadata
+
+    own = read_metadata(DEFAULT_MODEL_PATH).description
+    assert own and own in details  # the model's own description, last, as technical details
     assert details.index("<b>Technical details</b>") > details.index("<b>Tested on images it never learnt from</b>")
 
 

@@ -169,8 +169,13 @@ def test_bundled_onnx_is_current_and_matches_torch_on_a_real_tile(shared_data):
     spec = loaded.metadata.inputs
     stats = {b: sar.band_statistics(a, spec.normalisation) for b, a in (("VV", vv), ("VH", vh))}
     size = loaded.metadata.tile.size
-    x = sar.model_input({"VV": vv, "VH": vh}, stats, None, spec)[None, :, :size, :size]
-    assert x.shape == (1, 4, size, size)
+    # the colour prior: this place's world-palette colour, as the pipeline gives it (core/prior_source.py)
+    from sar_colorizer.core.world_palette import world_palette_grid
+
+    grid = world_palette_grid(ds, ds.RasterXSize, ds.RasterYSize, spec.prior.cell_px)
+    prior = grid.window(0, vv.shape[0], 0, vv.shape[1])
+    x = sar.model_input({"VV": vv, "VH": vh}, stats, None, spec, prior=prior)[None, :, :size, :size]
+    assert x.shape == (1, 8, size, size) and 0.05 < float(x[0, 4:7].mean()) < 0.95 and x[0, 7].min() == 1.0
     with torch.inference_mode():
         ref = loaded.build()(torch.from_numpy(np.ascontiguousarray(x))).numpy()
     diff = float(np.abs(run_onnx(beside, np.ascontiguousarray(x)) - ref).max())
