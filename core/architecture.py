@@ -13,6 +13,9 @@ class ArchitectureConfig:
     depth: int = 4
     align: bool = True
     max_shift: float = 4.0  # largest skip-feature offset, in pixels of that stage
+    # the last 4 input channels are a colour prior (R, G, B, present): the output is the prior's
+    # colour (in logits) plus the network's correction, so following the prior is the default
+    prior_residual: bool = False
 
     def to_dict(self) -> dict:
         return {"name": "robust_unet", **asdict(self)}

@@ -148,6 +148,7 @@ class RobustUNet(nn.Module):
         self.head = nn.Conv2d(cin, config.out_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        prior = x[:, -4:] if self.config.prior_residual else None
         skips = []
         for enc in self.encoders:
             x = enc(x)
@@ -156,7 +157,11 @@ class RobustUNet(nn.Module):
         x = self.bottleneck(x)
         for dec, skip in zip(self.decoders, reversed(skips)):
             x = dec(x, skip)
-        return torch.sigmoid(self.head(x))
+        logits = self.head(x)
+        if prior is not None:  # present * logit(prior colour), the colour kept off 0 and 1
+            colour = prior[:, :3].clamp(0.02, 0.98)
+            logits = logits + prior[:, 3:4] * torch.log(colour / (1 - colour))
+        return torch.sigmoid(logits)
 
     @classmethod
     def from_file(cls, path: Optional[str | os.PathLike] = None) -> "RobustUNet":

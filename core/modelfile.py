@@ -183,6 +183,9 @@ class ModelMetadata:
             raise
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(f"model metadata is incomplete or malformed: {exc!r}") from exc
+        if meta.architecture.prior_residual and meta.inputs.prior is None:
+            raise ModelFileError("model metadata is inconsistent: the network adds a colour prior to its output "
+                                 "but the inputs section describes none")
         if meta.architecture.in_channels != meta.inputs.channels:
             raise ModelFileError(
                 f"model metadata is inconsistent: the network takes {meta.architecture.in_channels} "

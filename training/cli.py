@@ -55,6 +55,8 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--prior", action="store_true",
                    help="condition the model on a colour prior of the place (R, G, B, present channels): "
                         "other dates of the place, the world palette, or the tile's own optical with a colour error")
+    p.add_argument("--prior-residual", action="store_true",
+                   help="with --prior: the output is the prior's colour plus the network's correction (in logits)")
     p.add_argument("--prior-cell", type=int, default=256, help="prior cell size in px (its coarseness)")
     p.add_argument("--prior-dropout", type=float, default=0.2, help="share of tiles with no prior")
     p.add_argument("--prior-own", type=float, default=0.3,
@@ -94,6 +96,7 @@ def train_main(argv: Optional[Sequence[str]] = None) -> int:
         val_tiles_per_pair=args.val_tiles_per_pair, run_dir=args.run_dir, resume=args.resume,
         max_minutes=args.max_minutes, name=args.name, description=args.description,
         prior=args.prior, prior_cell=args.prior_cell, prior_dropout=args.prior_dropout, prior_own=args.prior_own,
+        prior_residual=args.prior_residual,
     )
     try:
         result = train(cfg)

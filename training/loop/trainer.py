@@ -76,6 +76,7 @@ class TrainConfig:
     prior_cell: int = 256
     prior_dropout: float = 0.2
     prior_own: float = 0.3
+    prior_residual: bool = False       # output = prior colour (logits) + the network's correction
 
     @property
     def run_path(self) -> Path:
@@ -91,7 +92,7 @@ class TrainConfig:
 
     def architecture(self) -> ArchitectureConfig:
         return ArchitectureConfig(in_channels=self.input_spec().channels, base_channels=self.base_channels,
-                                  depth=self.depth, align=self.align)
+                                  depth=self.depth, align=self.align, prior_residual=self.prior and self.prior_residual)
 
 
 @dataclass
