@@ -2,7 +2,8 @@
 # Experiment (issue 11): the prior-residual output (--prior-residual: the output is the prior's colour
 # plus the network's correction, in logits) with prior_model.sh's data, split, seed and schedule.
 # Trains the full model and the leave-one-set-out-temperate model side by side, one thread each, then
-# scores them as prior_model.sh scores its models.
+# the leave-one-set-out-desert model, and scores them as prior_model.sh scores its models. (In the
+# session that ran it, the desert run was started by hand beside the other two, with --max-minutes 26.)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 PRIOR=(--prior --prior-residual --prior-cell 256 --prior-dropout 0.2 --prior-own 0.3 --loss shift_l1_ssim
@@ -22,6 +23,10 @@ if [[ "$STAGE" == all || "$STAGE" == train ]]; then
       >> "$RUNS/loso-temperate-residual.log" 2>&1 &
   B=$!
   wait $A; wait $B
+  "$PY" -m sar_colorizer.training.cli train "${RECIPE[@]}" "${PRIOR[@]}" --epochs "${LOSO_EPOCHS:-10}" \
+      --max-minutes "${LOSO_MINUTES:-35}" --exclude 'desert-patches/*' \
+      --out "$RUNS/loso-desert-residual/model.safetensors" --name loso-desert-residual \
+      >> "$RUNS/loso-desert-residual.log" 2>&1
 fi
 if [[ "$STAGE" == all || "$STAGE" == eval ]]; then
   EV=("$PY" -m sar_colorizer.training.evaluate_priors --old "$OLD" --data "$DATA" --band-roles la-texas-vh=VH --threads 2)
@@ -31,4 +36,7 @@ if [[ "$STAGE" == all || "$STAGE" == eval ]]; then
   "${EV[@]}" --new "$RUNS/prior-residual/model.safetensors" --only 'india-scenes/scene-3' --only 'desert-patches/*_patch_15' \
       --only 'la-texas-vh/*[05]' --only 'temperate-pairs/finland_000aa810_*' --only 'temperate-pairs/sen12mscr_ROIs2017_winter_*' \
       --title "prior residual, validation parts of every data set" --json "$RUNS/eval-residual-validation.json"
+  "${EV[@]}" --new "$RUNS/loso-desert-residual/model.safetensors" --only 'desert-patches/*' \
+      --title "prior residual, leave-one-set-out: trained without desert-patches, scored on all 144" \
+      --json "$RUNS/eval-residual-loso-desert.json"
 fi
