@@ -53,6 +53,36 @@ def tiny_model(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def no_provider(qgis_processing):
+    """Start without a registered sarcolorizer provider (other tests may have added one)."""
+    from qgis.core import QgsApplication
+
+    registry = QgsApplication.processingRegistry()
+    existing = registry.providerById("sarcolorizer")
+    if existing is not None:
+        registry.removeProvider(existing)
+    return registry
+
+
+@pytest.fixture
+def error_feedback(qgis_processing):
+    """A Processing feedback that keeps what is reported as errors (warnings are shown as errors,
+    highlighted, in the Processing log) in `.errors`."""
+    from qgis.core import QgsProcessingFeedback
+
+    class ErrorRecordingFeedback(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.errors: list[str] = []
+
+        def reportError(self, error, fatalError=False):  # noqa: N802, N803
+            self.errors.append(error)
+            super().reportError(error, fatalError)
+
+    return ErrorRecordingFeedback()
+
+
+@pytest.fixture
 def provider(qgis_processing):
     """The SAR Colorizer provider, registered (again, if a plugin test removed it)."""
     from qgis.core import QgsApplication

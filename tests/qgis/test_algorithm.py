@@ -358,23 +358,14 @@ def test_tile_size_the_model_cannot_take_is_refused(provider, processing_module,
     assert list(tmp_path.iterdir()) == []
 
 
-class ErrorRecordingFeedback(RecordingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.errors: list[str] = []
-
-    def reportError(self, error, fatalError=False):  # noqa: N802, N803
-        self.errors.append(error)
-        super().reportError(error, fatalError)
-
-
-def test_input_without_crs_runs_with_a_highlighted_warning(provider, processing_module, tiny_model, tmp_path):
+def test_input_without_crs_runs_with_a_highlighted_warning(provider, processing_module, tiny_model, tmp_path,
+                                                           error_feedback):
     plain = tmp_path / "no_crs_vv.tif"
     ds = gdal.GetDriverByName("GTiff").Create(str(plain), 80, 72, 1, gdal.GDT_Float32)
     rng = np.random.default_rng(0)
     ds.GetRasterBand(1).WriteArray((rng.gamma(1.0, 0.05, (72, 80))).astype(np.float32))
     ds = None
-    feedback = ErrorRecordingFeedback()
+    feedback = error_feedback
     processing_module.run(ALG, {"INPUT": str(plain), "MODEL": str(tiny_model), "OUTPUT": str(tmp_path / "out.tif")},
                           feedback=feedback)
     assert (tmp_path / "out.tif").is_file()

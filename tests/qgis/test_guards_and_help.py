@@ -11,7 +11,6 @@ from qgis.core import (
     QgsApplication,
     QgsProcessingContext,
     QgsProcessingException,
-    QgsProcessingFeedback,
     QgsProject,
     QgsRasterLayer,
 )
@@ -93,18 +92,9 @@ def test_a_layer_is_called_by_its_name_not_by_its_temporary_file(provider, proce
         "layer 'mine': band 2 (VV); not b_a.tif or a.tif.aux.xml"
 
 
-class WarningsFeedback(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.errors: list[str] = []
-
-    def reportError(self, error, fatalError=False):  # noqa: N802, N803
-        self.errors.append(error)
-        super().reportError(error, fatalError)
-
-
-def test_a_20_m_scene_runs_with_a_resolution_warning(provider, processing_module, scene, tiny_model, tmp_path):
-    feedback = WarningsFeedback()
+def test_a_20_m_scene_runs_with_a_resolution_warning(provider, processing_module, scene, tiny_model, tmp_path,
+                                                     error_feedback):
+    feedback = error_feedback
     processing_module.run(ALG, {"INPUT": str(scene(RHONE)), "MODEL": str(tiny_model),
                                 "OUTPUT": str(tmp_path / "out.tif")}, feedback=feedback)
     warnings = [e for e in feedback.errors if e.startswith("warning:")]

@@ -80,7 +80,7 @@ def flush_deletions():
 
 
 def test_a_plugin_without_onnxruntime_says_so_at_load_with_an_install_button(
-        iface_with_message_bar, onnxruntime_missing, no_provider_left, tmp_path):
+        iface_with_message_bar, onnxruntime_missing, no_provider, tmp_path):
     iface = iface_with_message_bar
     bar = iface.messageBar()
     plugin = sar_colorizer.classFactory(iface)
@@ -112,7 +112,7 @@ def test_a_plugin_without_onnxruntime_says_so_at_load_with_an_install_button(
     assert plugin.install_dialog is None and sip.isdeleted(dialog)
 
 
-def test_no_notice_when_nothing_is_missing(iface_with_message_bar, no_provider_left):
+def test_no_notice_when_nothing_is_missing(iface_with_message_bar, no_provider):
     plugin = sar_colorizer.classFactory(iface_with_message_bar)
     plugin.initGui()
     assert iface_with_message_bar.messageBar().items() == []
@@ -162,14 +162,3 @@ def test_an_installer_that_cannot_start_is_reported(qgis_app, fake_requirement, 
     assert dialog.status.text().startswith(f"{tmp_path / 'no-such-python'} could not be started: ")
     assert dialog.install_button.isEnabled()
 
-
-@pytest.fixture
-def no_provider_left(qgis_processing):
-    """No sarcolorizer provider before (other tests may have added one) nor after."""
-    from qgis.core import QgsApplication
-
-    registry = QgsApplication.processingRegistry()
-    existing = registry.providerById("sarcolorizer")
-    if existing is not None:
-        registry.removeProvider(existing)
-    yield registry

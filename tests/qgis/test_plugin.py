@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 from osgeo import gdal
-from qgis.core import QgsApplication, QgsProject, QgsVectorLayer
+from qgis.core import QgsProject, QgsVectorLayer
 from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication, QEvent
 from qgis.PyQt.QtWidgets import QAction
@@ -17,16 +17,6 @@ from sar_colorizer import plugin as plugin_module
 
 RHONE = "rhone-delta_vv_db_utm31n.tif"
 DUAL_POL = "sen12ms-cr-s1/ROIs1158_spring_s1_1_p169.tif"
-
-
-@pytest.fixture
-def no_provider(qgis_processing):
-    """Start without a registered sarcolorizer provider (other tests may have added one)."""
-    registry = QgsApplication.processingRegistry()
-    existing = registry.providerById("sarcolorizer")
-    if existing is not None:
-        registry.removeProvider(existing)
-    return registry
 
 
 def flush_deletions():
