@@ -85,13 +85,18 @@ def write_raster(path, bands: np.ndarray, gt, srs_epsg=4326, dtype=gdal.GDT_UInt
     return path
 
 
+def column_lons(gt, width: int) -> np.ndarray:
+    """Longitude of each column's pixel centres of an EPSG:4326 raster."""
+    return gt[0] + (np.arange(width) + 0.5) * gt[1]
+
+
 def split_reference(path, split_lon, res=0.0005, margin=0.02, dtype=gdal.GDT_UInt16, left=LEFT, right=RIGHT,
                     scale=1.0):
     """An EPSG:4326 reference over the scene: `left` colour west of split_lon, `right` east."""
     lon0, lat0, lon1, lat1 = scene_lonlat_bounds()
     lon0, lat0, lon1, lat1 = lon0 - margin, lat0 - margin, lon1 + margin, lat1 + margin
     w, h = int(np.ceil((lon1 - lon0) / res)), int(np.ceil((lat1 - lat0) / res))
-    lons = lon0 + (np.arange(w) + 0.5) * res
+    lons = column_lons((lon0, res), w)
     bands = np.empty((3, h, w), np.float64)
     for c in range(3):
         bands[c] = np.where(lons[None, :] < split_lon, left[c], right[c]) * scale
@@ -216,8 +221,7 @@ def test_scl_clouds_do_not_count(tmp_path, scene, split_lon):
     ref_path = split_reference(tmp_path / "ref.tif", split_lon)
     src = gdal.Open(str(ref_path))
     rgb = src.ReadAsArray().astype(np.float64)
-    lon0, res = src.GetGeoTransform()[0], src.GetGeoTransform()[1]
-    lons = lon0 + (np.arange(src.RasterXSize) + 0.5) * res
+    lons = column_lons(src.GetGeoTransform(), src.RasterXSize)
     scl = np.broadcast_to(np.where(lons < split_lon, 9, 4), rgb.shape[1:])
     path = write_raster(tmp_path / "with_scl.tif", np.concatenate([rgb, scl[None]]), src.GetGeoTransform(),
                         descriptions=["B4", "B3", "B2", "SCL"])
@@ -381,8 +385,7 @@ def test_alpha_band_marks_what_does_not_count(tmp_path, scene, split_lon):
                           right=(30, 60, 120))
     src = gdal.Open(str(ref))
     rgb = src.ReadAsArray().astype(np.float64)
-    lon0, res = src.GetGeoTransform()[0], src.GetGeoTransform()[1]
-    lons = lon0 + (np.arange(src.RasterXSize) + 0.5) * res
+    lons = column_lons(src.GetGeoTransform(), src.RasterXSize)
     alpha = np.broadcast_to(np.where(lons < split_lon, 0, 255), rgb.shape[1:])
     path = write_raster(tmp_path / "rgba.tif", np.concatenate([rgb, alpha[None]]), src.GetGeoTransform(),
                         dtype=gdal.GDT_Byte, interp=[gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand,
