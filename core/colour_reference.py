@@ -20,10 +20,9 @@ from osgeo import gdal
 
 from .errors import InputError
 from .names import dataset_label
-from .prior import REFLECTANCE_FULL_SCALE, PriorGrid, reduce_to_grid
+from .prior import REFLECTANCE_FULL_SCALE, REFLECTANCE_SCALE, PriorGrid, reduce_to_grid
 
 SUBCELLS = 8  # warped pixels per cell side: a cell is clear enough when a quarter of them are
-REFLECTANCE_SCALE = 10000.0  # Sentinel-2 L1C/L2A digital numbers per unit reflectance
 # 8-bit true colour -> convention: value / 255 * gain. Measured by benchmarks/palette_calibration.py
 # on the 100 georeferenced LA/Texas Sentinel-2 L1C true-colour tiles (training/recipes/
 # palette_calibration.json "reference_eight_bit_gain"); ESA's TCI definition would give 1.186 (L1C)

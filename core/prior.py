@@ -22,6 +22,7 @@ import numpy as np
 COLOUR_CONVENTION = ("Sentinel-2 true colour: R,G,B = B4,B3,B2 reflectance 0..0.3 -> 0..1 (0..255 in 8-bit); "
                      "reflectance as in the training data: L1C top of atmosphere or L2A surface")
 REFLECTANCE_FULL_SCALE = 0.3  # reflectance that maps to 1.0 (255)
+REFLECTANCE_SCALE = 10000.0  # Sentinel-2 L1C/L2A digital numbers per unit reflectance
 PRIOR_CHANNELS = ("prior_R", "prior_G", "prior_B", "prior_present")
 DEFAULT_CELL_PX = 256  # 2.56 km at the 10 m the model is trained at: a palette, not a picture
 

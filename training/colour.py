@@ -19,10 +19,9 @@ from typing import Optional
 
 import numpy as np
 
-from ..core.prior import REFLECTANCE_FULL_SCALE
+from ..core.prior import REFLECTANCE_FULL_SCALE, REFLECTANCE_SCALE
 
 CALIBRATION_PATH = Path(__file__).resolve().parent / "recipes" / "palette_calibration.json"
-REFLECTANCE_SCALE = 10000.0  # Sentinel-2 L1C/L2A digital numbers per unit reflectance
 # Pixels with every band above this reflectance are bright white: clouds (the desert set's cloud
 # masks are all zero, so brightness is the only cloud test it has) or snow
 WHITE_REFLECTANCE = 0.3
