@@ -5,7 +5,8 @@ On the same pairs, scored against the optical in the colour convention (reflecta
   (b) a constant image of the world palette's colour at the place,
   (c) the new model with the world palette,
   (d) the new model with no prior,
-  (e) the new model with a reference of another date of the same place (where the data has one),
+  (e) the new model with a reference of another date of the same place (where the data has one): the
+      date nearest in the year, as a user would pick one; and the mean over every other date (e*),
   (f) the new model with the pair's own optical as the prior (an upper bound, not a use case).
 Methods that need a placed pair (b, c) or another date (e) are scored where those exist; every table
 row says on how many pairs. Besides PSNR/SSIM/MAE/mean colour error: the correlation of predicted and
@@ -37,6 +38,7 @@ METHODS = {
     "c_new_world_palette": "(c) new model, world palette",
     "d_new_no_prior": "(d) new model, no prior",
     "e_new_other_date": "(e) new model, reference of another date",
+    "e_every_other_date": "(e*) new model, mean over every other date",
     "f_new_own_optical": "(f) new model, own optical as prior (upper bound)",
 }
 
@@ -121,6 +123,20 @@ def predictions(pair: PairedImage, new: LoadedModel, old: Optional[LoadedModel],
     return out
 
 
+def every_other_date(pair: PairedImage, new: LoadedModel, device) -> Optional[dict]:
+    """(e*): the pair's scores with each other date of its place as the reference, averaged."""
+    others = pair.priors.other_dates if pair.priors is not None else []
+    if not others:
+        return None
+    spec, target = new.metadata.inputs, pair.target_float()
+    scores = []
+    for other in others:
+        pred = predict_image(_net(new, device), pair.inputs(spec, prior=other), new.metadata.tile.size,
+                             new.metadata.architecture.multiple, device)
+        scores.append(_score(pred, target) | {"lum_corr": luminance_correlation(pred, target, pair.target_valid)})
+    return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
+
+
 def summarise(rows: dict[str, dict[str, list[dict]]]) -> dict:
     """rows[method][dataset] = per-pair metrics -> means per data set and over data sets."""
     out: dict = {}
@@ -147,6 +163,7 @@ def picture_grid(samples: list[tuple[PairedImage, dict[str, np.ndarray]]], spec,
     """One row per pair: SAR | (a) | (b) | (c) | (d) | (e) | optical (grey where a method has no value)."""
     cols = ["sar", *METHODS.keys(), "optical"]
     cols.remove("f_new_own_optical")
+    cols.remove("e_every_other_date")
     gap = 4
     canvas = np.full((3, len(samples) * (size + gap) - gap, len(cols) * (size + gap) - gap), 255, np.uint8)
     for row, (pair, preds) in enumerate(samples):
@@ -190,6 +207,9 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
         for method, pred in preds.items():
             m = _score(pred, target) | {"lum_corr": luminance_correlation(pred, target, pair.target_valid)}
             rows.setdefault(method, {}).setdefault(pair.dataset, []).append(m)
+        every = every_other_date(pair, new, device)
+        if every is not None:
+            rows.setdefault("e_every_other_date", {}).setdefault(pair.dataset, []).append(every)
         samples.append((pair, preds))
     summary = summarise({k: rows[k] for k in METHODS if k in rows})
     log(format_table(summary, title))
@@ -212,6 +232,7 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
             "title": title, "new_model": new_path, "old_model": old_path, "pairs": [p.name for p in pairs],
             "placed_by": {p.name: p.priors.placed_by for p in pairs},
             "other_dates": {p.name: len(p.priors.other_dates) for p in pairs},
+            "other_date_choice": "(e): the other date nearest in the year (training/priors.PairPriors.nearest_season)",
             "methods": METHODS, "results": summary, "structure_check": structure}, indent=1))
     return summary
 

@@ -31,6 +31,18 @@ class PairPriors:
     other_dates: list[PriorGrid] = field(default_factory=list)
     palette: Optional[PriorGrid] = None
     placed_by: str = ""  # "georeferencing", "approximate place: ...", "" (not placed)
+    month: Optional[int] = None  # the pair's month of the year (0..11) where its name says it
+    other_months: list[Optional[int]] = field(default_factory=list)  # one per other date
+
+    def nearest_season(self) -> Optional[PriorGrid]:
+        """The other date a user would pick as a reference: the nearest in the year (a summer scene
+        gets a summer reference, not the snow of March); the first listed where months are unknown."""
+        if not self.other_dates:
+            return None
+        if self.month is None or len(self.other_months) != len(self.other_dates) or None in self.other_months:
+            return self.other_dates[0]
+        gaps = [month_gap(self.month, m) for m in self.other_months]
+        return self.other_dates[gaps.index(min(gaps))]
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,28 @@ def place_key(name: str) -> Optional[str]:
     if m:
         return f"finland/{m.group(1)}"
     return None
+
+
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def month_of(name: str) -> Optional[int]:
+    """Month of the year (0 = January) that a pair's name gives: the desert patches name it
+    (``zone_9_a_Apr_patch_15``); BioMassters chips number it from September (``month00`` = September,
+    the competition's convention)."""
+    m = re.search(r"_(" + "|".join(MONTH_NAMES) + r")_patch_\d+$", name)
+    if m:
+        return MONTH_NAMES.index(m.group(1))
+    m = re.search(r"^temperate-pairs/finland_[0-9a-f]+_month(\d+)$", name)
+    if m:
+        return (int(m.group(1)) + 8) % 12
+    return None
+
+
+def month_gap(a: int, b: int) -> int:
+    """Months between two months of the year, either way round (December to January is 1)."""
+    d = abs(a - b) % 12
+    return min(d, 12 - d)
 
 
 def approximate_place(name: str) -> Optional[tuple[float, float, str]]:
@@ -100,10 +134,12 @@ def attach_priors(pairs: Sequence, sar_paths: Sequence, cell: float) -> None:
         own[p.name] = reduce_to_grid(conv, ok, cell, f"own optical of {p.name}")
     for p, path in zip(pairs, sar_paths):
         key = place_key(p.name)
-        others = [own[q.name] for q in by_place.get(key, []) if q.name != p.name and q.shape == p.shape
-                  and own[q.name].any] if key else []
+        same_place = [q for q in by_place.get(key, []) if q.name != p.name and q.shape == p.shape
+                      and own[q.name].any] if key else []
         palette, placed_by = palette_grid_for(path, p.shape, p.name, cell)
-        p.priors = PairPriors(own=own[p.name], other_dates=others, palette=palette, placed_by=placed_by)
+        p.priors = PairPriors(own=own[p.name], other_dates=[own[q.name] for q in same_place], palette=palette,
+                              placed_by=placed_by, month=month_of(p.name),
+                              other_months=[month_of(q.name) for q in same_place])
 
 
 def _with_gain(grid: PriorGrid, gains: np.ndarray) -> PriorGrid:
@@ -125,7 +161,7 @@ def pick_training_prior(priors: Optional[PairPriors], rng: np.random.Generator,
 
 def evaluation_prior(priors: Optional[PairPriors], mode: str) -> Optional[PriorGrid]:
     """The prior an evaluation gives a pair: ``palette`` (the default at inference), ``other-date``
-    (a user's reference of another date: the first other date), ``own`` (the truth's own colours,
+    (a user's reference of another date: the nearest in the year, PairPriors.nearest_season), ``own`` (the truth's own colours,
     an upper bound), ``none``; ``auto`` = what sar-colorize gives the same file: the palette where the
     pair's file is georeferenced, else none (an approximate place named by a source is not in the file)."""
     if mode not in PRIOR_MODES:
@@ -137,5 +173,5 @@ def evaluation_prior(priors: Optional[PairPriors], mode: str) -> Optional[PriorG
     if mode == "palette":
         return priors.palette
     if mode == "other-date":
-        return priors.other_dates[0] if priors.other_dates else None
+        return priors.nearest_season()
     return priors.own
