@@ -20,3 +20,35 @@ RECIPE=(
   --lr 2e-3 --aug-shift 2 --band-dropout 0.5 --seed "$SEED"
   --val-tiles-per-pair 2 --threads 1 --device cpu
 )
+
+# Issue 11 (colour prior): the prior runs' shared arguments, model (a) and their three evaluations.
+PRIOR=(--prior --prior-cell 256 --prior-dropout 0.2 --prior-own 0.3 --loss shift_l1_ssim --loss-shift 2
+       --bands VV,VH --seed "$SEED")
+VALIDATION=(--only 'india-scenes/scene-3' --only 'desert-patches/*_patch_15' --only 'la-texas-vh/*[05]'
+            --only 'temperate-pairs/finland_000aa810_*' --only 'temperate-pairs/sen12mscr_ROIs2017_winter_*')
+# (a): the model bundled before the colour prior, taken from the commit that shipped it
+OLD=${OLD:-$RUNS/no-prior-model.safetensors}
+old_model() { [[ -f "$OLD" ]] || { mkdir -p "$(dirname "$OLD")"; git show 1050f8a:models/sar_colorizer.safetensors > "$OLD"; }; }
+
+# score_prior_runs FULL LOSO_TEMPERATE LOSO_DESERT NAME LABEL [GRID_DIR]: the validation parts with the
+# full model, all 15 temperate pairs with the model trained without them, all 144 desert pairs with the
+# model trained without them, into $RUNS/eval-NAME-{validation,loso-temperate,loso-desert}.json
+# (and GRID_DIR/eval-NAME-*.png picture grids when GRID_DIR is given).
+score_prior_runs() {
+  local full=$1 temperate=$2 desert=$3 name=$4 label=$5 grids=${6:-}
+  old_model
+  local EV=("$PY" -m sar_colorizer.training.evaluate_priors --old "$OLD" --data "$DATA" --band-roles la-texas-vh=VH
+            --threads "${EVAL_THREADS:-2}")
+  local part new only title
+  for part in validation loso-temperate loso-desert; do
+    case $part in
+      validation) new=$full; only=("${VALIDATION[@]}"); title="validation parts of every data set" ;;
+      loso-temperate) new=$temperate; only=(--only 'temperate-pairs/*')
+        title="leave-one-set-out: trained without temperate-pairs, scored on all 15" ;;
+      loso-desert) new=$desert; only=(--only 'desert-patches/*')
+        title="leave-one-set-out: trained without desert-patches, scored on all 144" ;;
+    esac
+    "${EV[@]}" --new "$new" "${only[@]}" --title "${label:+$label, }$title" --json "$RUNS/eval-$name-$part.json" \
+        ${grids:+--grid "$grids/eval-$name-$part.png"}
+  done
+}

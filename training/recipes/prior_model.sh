@@ -14,13 +14,6 @@ MAIN_EPOCHS=${MAIN_EPOCHS:-20}
 LOSO_EPOCHS=${LOSO_EPOCHS:-10}
 MAIN_MINUTES=${MAIN_MINUTES:-100}  # wall-clock budget of this invocation (a resumed run gets it anew)
 LOSO_MINUTES=${LOSO_MINUTES:-45}
-PRIOR=(--prior --prior-cell 256 --prior-dropout 0.2 --prior-own 0.3 --loss shift_l1_ssim --loss-shift 2
-       --bands VV,VH --seed "$SEED")
-VALIDATION=(--only 'india-scenes/scene-3' --only 'desert-patches/*_patch_15' --only 'la-texas-vh/*[05]'
-            --only 'temperate-pairs/finland_000aa810_*' --only 'temperate-pairs/sen12mscr_ROIs2017_winter_*')
-# (a): the model bundled before the colour prior, taken from the commit that shipped it
-OLD=${OLD:-$RUNS/no-prior-model.safetensors}
-[[ -f "$OLD" ]] || { mkdir -p "$(dirname "$OLD")"; git show 1050f8a:models/sar_colorizer.safetensors > "$OLD"; }
 
 resume() { [[ -f "$RUNS/$1/model.run/checkpoint.pt" ]] && echo --resume || true; }
 
@@ -42,15 +35,8 @@ if [[ "$STAGE" == all || "$STAGE" == train ]]; then
 fi
 
 if [[ "$STAGE" == all || "$STAGE" == eval ]]; then
-  EV=("$PY" -m sar_colorizer.training.evaluate_priors --old "$OLD" --data "$DATA" --band-roles la-texas-vh=VH --threads 2)
-  "${EV[@]}" --new "$RUNS/prior/model.safetensors" "${VALIDATION[@]}" --title "validation parts of every data set" \
-      --json "$RUNS/eval-priors-validation.json" --grid docs/eval-priors-validation.png
-  "${EV[@]}" --new "$RUNS/loso-temperate/model.safetensors" --only 'temperate-pairs/*' \
-      --title "leave-one-set-out: trained without temperate-pairs, scored on all 15" \
-      --json "$RUNS/eval-priors-loso-temperate.json" --grid docs/eval-priors-loso-temperate.png
-  "${EV[@]}" --new "$RUNS/loso-desert/model.safetensors" --only 'desert-patches/*' \
-      --title "leave-one-set-out: trained without desert-patches, scored on all 144" \
-      --json "$RUNS/eval-priors-loso-desert.json" --grid docs/eval-priors-loso-desert.png
+  score_prior_runs "$RUNS/prior/model.safetensors" "$RUNS/loso-temperate/model.safetensors" \
+      "$RUNS/loso-desert/model.safetensors" priors "" docs
 fi
 
 if [[ "$STAGE" == all || "$STAGE" == ship ]]; then
