@@ -200,6 +200,7 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
                if not only or any(fnmatch.fnmatch(s.name, p) for p in only)]
     pairs = load_sources(sources, spec, BandRoles.parse(band_roles), progress=True)
     rows: dict[str, dict[str, list[dict]]] = {}
+    per_pair: dict[str, dict[str, dict]] = {}
     samples = []
     for pair in pairs:
         preds = predictions(pair, new, old, device)
@@ -207,9 +208,11 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
         for method, pred in preds.items():
             m = _score(pred, target) | {"lum_corr": luminance_correlation(pred, target, pair.target_valid)}
             rows.setdefault(method, {}).setdefault(pair.dataset, []).append(m)
+            per_pair.setdefault(pair.name, {})[method] = m
         every = every_other_date(pair, new, device)
         if every is not None:
             rows.setdefault("e_every_other_date", {}).setdefault(pair.dataset, []).append(every)
+            per_pair.setdefault(pair.name, {})["e_every_other_date"] = every
         samples.append((pair, preds))
     summary = summarise({k: rows[k] for k in METHODS if k in rows})
     log(format_table(summary, title))
@@ -233,7 +236,7 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
             "placed_by": {p.name: p.priors.placed_by for p in pairs},
             "other_dates": {p.name: len(p.priors.other_dates) for p in pairs},
             "other_date_choice": "(e): the other date nearest in the year (training/priors.PairPriors.nearest_season)",
-            "methods": METHODS, "results": summary, "structure_check": structure}, indent=1))
+            "methods": METHODS, "results": summary, "per_pair": per_pair, "structure_check": structure}, indent=1))
     return summary
 
 

@@ -49,6 +49,7 @@ def test_methods_scored_where_they_apply_and_other_dates_recorded(tmp_path, prio
     assert saved["other_dates"] == {f"desert-patches/zone_1_a_{m}_patch_07": 2 for m in ("Feb", "Jan", "Jul")}
     assert saved["other_date_choice"].startswith("(e): the other date nearest in the year")
     assert saved["results"] == json.loads(json.dumps(summary))
+    assert sorted(saved["per_pair"]["desert-patches/zone_1_a_Jul_patch_07"]) == sorted(summary)
 
 
 def test_with_one_other_date_e_and_the_mean_over_other_dates_agree(tmp_path, prior_model):
