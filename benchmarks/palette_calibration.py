@@ -202,6 +202,18 @@ def leave_one_out(pal: np.ndarray, true: np.ndarray, gamma: Optional[float]) -> 
     return out
 
 
+def leave_one_out_gains(keys: list[str], pal: np.ndarray, true: np.ndarray, gamma: np.ndarray) -> dict:
+    """Each place's mapping fitted on the other places: what the palette would give a place no fit
+    has seen (the leave-one-set-out evaluation uses it, training/evaluate_priors --palette-fit)."""
+    fixed = float(gamma[0]) if np.ptp(gamma) == 0 else None
+    out = {}
+    for i, key in enumerate(keys):
+        keep = np.arange(len(keys)) != i
+        g, e = fit(pal[keep], true[keep], fixed)
+        out[key] = {"gain": [round(float(v), 4) for v in g], "gamma": [round(float(v), 3) for v in e]}
+    return out
+
+
 def errors(true: np.ndarray, pred: np.ndarray) -> dict:
     log_ratio = np.log(true / pred)
     return {"log_std": np.sqrt(np.mean(log_ratio ** 2, axis=0)),  # about zero: the spread is the error
@@ -369,7 +381,8 @@ def main(argv=None) -> int:
                                       "form": "convention = gain * (palette_value / 255) ** gamma, per channel R,G,B",
                                       "fitted_on": f"{len(keys)} reflectance places ({', '.join(keys)}), "
                                                    "one weight per place, snow months left out",
-                                      "leave_one_out_log_std": [round(float(v), 3) for v in loo["log_std"]]},
+                                      "leave_one_out_log_std": [round(float(v), 3) for v in loo["log_std"]],
+                                      "leave_one_place_out": leave_one_out_gains(keys, pal, true, gammas)},
             "colour_error_log_std": [round(float(v), 3) for v in sigma],
             "colour_error_mae_levels": [round(float(v), 1) for v in overall["mae_levels"]],
             "eight_bit_gain": {d: round(v[0], 3) for d, v in eight.items()},

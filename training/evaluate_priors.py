@@ -30,7 +30,7 @@ import numpy as np
 from ..core.modelfile import LoadedModel, load_model_file
 from .datasets import BandRoles, PairedImage, discover, load_sources
 from .evaluate import _net, _score, predict_image, sar_grey, write_png
-from .priors import evaluation_prior
+from .priors import evaluation_prior, palette_fitted_without_place
 
 METHODS = {
     "a_no_prior_model": "(a) model without a prior",
@@ -185,7 +185,8 @@ def picture_grid(samples: list[tuple[PairedImage, dict[str, np.ndarray]]], spec,
 
 
 def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Sequence[str], band_roles: Sequence[str],
-        json_path: Optional[str], grid: Optional[str], title: str, threads: Optional[int] = None, log=print) -> dict:
+        json_path: Optional[str], grid: Optional[str], title: str, threads: Optional[int] = None, log=print,
+        palette_fit: str = "all") -> dict:
     import torch
 
     if threads:
@@ -199,6 +200,9 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
     sources = [s for root in data for s in discover(Path(root))
                if not only or any(fnmatch.fnmatch(s.name, p) for p in only)]
     pairs = load_sources(sources, spec, BandRoles.parse(band_roles), progress=True)
+    if palette_fit == "without-place":
+        for pair in pairs:
+            pair.priors.palette = palette_fitted_without_place(pair.name, pair.priors.palette)
     rows: dict[str, dict[str, list[dict]]] = {}
     per_pair: dict[str, dict[str, dict]] = {}
     samples = []
@@ -233,7 +237,7 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(json_path).write_text(json.dumps({
             "title": title, "new_model": new_path, "old_model": old_path, "pairs": [p.name for p in pairs],
-            "placed_by": {p.name: p.priors.placed_by for p in pairs},
+            "placed_by": {p.name: p.priors.placed_by for p in pairs}, "palette_fit": palette_fit,
             "other_dates": {p.name: len(p.priors.other_dates) for p in pairs},
             "other_date_choice": "(e): the other date nearest in the year (training/priors.PairPriors.nearest_season)",
             "methods": METHODS, "results": summary, "per_pair": per_pair, "structure_check": structure}, indent=1))
@@ -252,8 +256,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--grid", default=None)
     p.add_argument("--title", default="validation")
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--palette-fit", choices=("all", "without-place"), default="all",
+                   help="the world palette's mapping to the colour convention: the shipped one, fitted on all four "
+                        "reflectance places ('all'), or for each pair the one fitted without its own place "
+                        "('without-place': a place the mapping has not seen, for the leave-one-set-out runs)")
     a = p.parse_args(argv)
-    run(a.new, a.old, a.data, a.only, a.band_roles, a.json, a.grid, a.title, a.threads)
+    run(a.new, a.old, a.data, a.only, a.band_roles, a.json, a.grid, a.title, a.threads, palette_fit=a.palette_fit)
     return 0
 
 

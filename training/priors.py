@@ -120,6 +120,24 @@ def palette_grid_for(sar_path, shape: tuple[int, int], name: str, cell: float) -
     return constant_grid(colour, w, h, cell, f"world palette at {note}"), f"approximate place: {note}"
 
 
+def palette_fitted_without_place(name: str, palette: Optional[PriorGrid]) -> Optional[PriorGrid]:
+    """The pair's palette grid as the palette -> convention mapping fitted without the pair's own place
+    gives it (training/recipes/palette_calibration.json "leave_one_place_out"): the shipped mapping was
+    fitted on the four reflectance places, so on those places a plain palette has seen the colours it
+    is scored against. Unchanged where the pair's place was not in the fit."""
+    if palette is None:
+        return None
+    mapping = calibration().get("palette_to_convention", {})
+    for place, refit in mapping.get("leave_one_place_out", {}).items():
+        if name == place or name.startswith(place + "_"):
+            if any(float(g) != 1.0 for g in refit["gamma"]) or any(float(g) != 1.0 for g in mapping["gamma"]):
+                raise ValueError("palette_fitted_without_place handles the linear mapping (gamma 1) only")
+            ratio = np.asarray(refit["gain"], np.float32) / np.asarray(mapping["gain"], np.float32)
+            return PriorGrid(palette.rgb * ratio.reshape(3, 1, 1), palette.present, palette.cell,
+                             palette.source + f", mapping fitted without {place}")
+    return palette
+
+
 def attach_priors(pairs: Sequence, sar_paths: Sequence, cell: float) -> None:
     """Give every pair its PairPriors (``pair.priors``)."""
     by_place: dict[str, list] = {}

@@ -99,3 +99,22 @@ def test_real_finnish_and_desert_pairs_get_their_other_dates_with_months():
     assert (apr.month, sorted(apr.other_months)) == (3, [1, 2])
     march = pairs["desert-patches/zone_9_a_Mar_patch_15"].priors.own
     np.testing.assert_array_equal(evaluation_prior(apr, "other-date").rgb, march.rgb)
+
+
+def test_palette_fitted_without_the_pairs_place_rescales_only_the_fitted_places():
+    from sar_colorizer.training.colour import calibration
+    from sar_colorizer.training.priors import palette_fitted_without_place
+
+    mapping = calibration()["palette_to_convention"]
+    refit = mapping["leave_one_place_out"]["temperate-pairs/finland_000aa810"]["gain"]
+    palette = grid(0.3, "world palette")
+    got = palette_fitted_without_place("temperate-pairs/finland_000aa810_month07", palette)
+    np.testing.assert_allclose(got.rgb[:, 0, 0], 0.3 * np.array(refit) / np.array(mapping["gain"]), rtol=1e-6)
+    assert got.source == "world palette, mapping fitted without temperate-pairs/finland_000aa810"
+    np.testing.assert_array_equal(got.present, palette.present)
+    # a place the mapping was not fitted on keeps the palette; no palette stays none
+    assert palette_fitted_without_place("la-texas-vh/005", palette) is palette
+    assert palette_fitted_without_place("temperate-pairs/finland_0060c0a5_month01", None) is None
+    # the four reflectance places each have their own refit, every one different from the shipped gains
+    assert len(mapping["leave_one_place_out"]) == 4
+    assert all(v["gain"] != mapping["gain"] for v in mapping["leave_one_place_out"].values())
