@@ -137,6 +137,16 @@ def every_other_date(pair: PairedImage, new: LoadedModel, device) -> Optional[di
     return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
 
 
+def on_common_pairs(per_pair: dict[str, dict[str, dict]], first: str, second: str) -> Optional[dict]:
+    """Means of two methods over the pairs both score (a table row's means are over the pairs each
+    method applies to, e.g. (c) needs a place and (e) another date: not always the same pairs)."""
+    both = [m for m in per_pair.values() if first in m and second in m]
+    if not both:
+        return None
+    return {"pairs": len(both), **{method: {k: float(np.mean([m[method][k] for m in both])) for k in both[0][method]}
+                                   for method in (first, second)}}
+
+
 def summarise(rows: dict[str, dict[str, list[dict]]]) -> dict:
     """rows[method][dataset] = per-pair metrics -> means per data set and over data sets."""
     out: dict = {}
@@ -220,6 +230,11 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
         samples.append((pair, preds))
     summary = summarise({k: rows[k] for k in METHODS if k in rows})
     log(format_table(summary, title))
+    c_vs_e = on_common_pairs(per_pair, "c_new_world_palette", "e_new_other_date")
+    if c_vs_e:
+        log(f"on the {c_vs_e['pairs']} pairs with a place and another date: (c) PSNR "
+            f"{c_vs_e['c_new_world_palette']['psnr']:.2f} SSIM {c_vs_e['c_new_world_palette']['ssim']:.3f}, (e) PSNR "
+            f"{c_vs_e['e_new_other_date']['psnr']:.2f} SSIM {c_vs_e['e_new_other_date']['ssim']:.3f}")
     structure = structure_check(pairs, new, device)
     if structure["mean"]:
         log(f"structure check on {len(structure['pairs'])} pairs, each with the prior of another pair: edge correlation "
@@ -240,7 +255,7 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
             "placed_by": {p.name: p.priors.placed_by for p in pairs}, "palette_fit": palette_fit,
             "other_dates": {p.name: len(p.priors.other_dates) for p in pairs},
             "other_date_choice": "(e): the other date nearest in the year (training/priors.PairPriors.nearest_season)",
-            "methods": METHODS, "results": summary, "per_pair": per_pair, "structure_check": structure}, indent=1))
+            "methods": METHODS, "results": summary, "per_pair": per_pair, "c_vs_e_on_common_pairs": c_vs_e, "structure_check": structure}, indent=1))
     return summary
 
 

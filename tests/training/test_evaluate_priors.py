@@ -61,3 +61,11 @@ def test_with_one_other_date_e_and_the_mean_over_other_dates_agree(tmp_path, pri
         assert every[key] == pytest.approx(e[key], rel=1e-6)
     # and the other date's colours are not the pair's own: (e) and (f) differ
     assert summary["f_new_own_optical"]["desert-patches"]["colour_error"] != pytest.approx(e["colour_error"])
+
+
+def test_two_methods_compared_on_the_pairs_both_score():
+    per_pair = {"p1": {"c": {"psnr": 10.0}, "e": {"psnr": 14.0}},
+                "p2": {"c": {"psnr": 20.0}},                       # no other date: left out of both means
+                "p3": {"c": {"psnr": 12.0}, "e": {"psnr": 11.0}}}
+    assert evaluate_priors.on_common_pairs(per_pair, "c", "e") == {"pairs": 2, "c": {"psnr": 11.0}, "e": {"psnr": 12.5}}
+    assert evaluate_priors.on_common_pairs({"p2": per_pair["p2"]}, "c", "e") is None
