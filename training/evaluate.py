@@ -116,9 +116,7 @@ def evaluate(models: Sequence[LoadedModel], pairs: Sequence[PairedImage], baseli
                 spec = m.metadata.inputs
                 available = {b: 1 for b in pair.bands if b not in drop}
                 check_bands_for_model(available, spec, pair.name)
-                net = _net(m, device)
-                x = pair.inputs(spec, drop=drop)
-                pred = predict_image(net, x, m.metadata.tile.size, m.metadata.architecture.multiple, device)
+                pred = predict_with(m, pair.inputs(spec, drop=drop), device)
                 preds.setdefault(name, []).append(pred)
             elif name == "constant_mean_colour":
                 mean = models[0].metadata.training.get("target_mean_rgb")
@@ -141,6 +139,11 @@ def evaluate(models: Sequence[LoadedModel], pairs: Sequence[PairedImage], baseli
                 res["mean_over_datasets"] = {m: float(np.mean([v[m] for v in res.values()])) for m in metric_names}
             results[name][f"shift_{k}px"] = res
     return results, preds
+
+
+def predict_with(m: LoadedModel, x: np.ndarray, device) -> np.ndarray:
+    """A whole pair's prediction by a model file's network, tiled without overlap at its tile size."""
+    return predict_image(_net(m, device), x, m.metadata.tile.size, m.metadata.architecture.multiple, device)
 
 
 _NETS: dict[int, object] = {}

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..core.modelfile import LoadedModel, load_model_file
 from .datasets import BandRoles, PairedImage, discover, load_sources
-from .evaluate import _net, _score, predict_image, sar_grey, write_png
+from .evaluate import _score, predict_with, sar_grey, write_png
 from .priors import evaluation_prior, palette_fitted_without_place
 
 METHODS = {
@@ -68,6 +68,11 @@ def edge_correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(ea, eb)[0, 1])
 
 
+def score(pred: np.ndarray, target: np.ndarray, valid: np.ndarray) -> dict:
+    """The table's metrics, plus the correlation of predicted and true luminance."""
+    return _score(pred, target) | {"lum_corr": luminance_correlation(pred, target, valid)}
+
+
 def structure_check(pairs: Sequence[PairedImage], new: LoadedModel, device) -> dict:
     """Does the model copy structure from its prior? Each pair is colorized with the prior of a pair
     of ANOTHER PLACE of the same size (its own optical reduced, as a reference is); the output's
@@ -88,8 +93,7 @@ def structure_check(pairs: Sequence[PairedImage], new: LoadedModel, device) -> d
                 continue
             other = others[len(others) // 2]
             x = pair.inputs(new.metadata.inputs, prior=other.priors.own)
-            pred = predict_image(_net(new, device), x, new.metadata.tile.size, new.metadata.architecture.multiple,
-                                 device)
+            pred = predict_with(new, x, device)
             rows.append({"pair": pair.name, "prior_from": other.name,
                          "edges_vs_own_optical": edge_correlation(pred, pair.target_float()),
                          "edges_vs_prior_source_optical": edge_correlation(pred, other.target_float())})
@@ -102,24 +106,20 @@ def predictions(pair: PairedImage, new: LoadedModel, old: Optional[LoadedModel],
     out: dict[str, np.ndarray] = {}
     spec = new.metadata.inputs
 
-    def run(model: LoadedModel, x: np.ndarray) -> np.ndarray:
-        return predict_image(_net(model, device), x, model.metadata.tile.size, model.metadata.architecture.multiple,
-                             device)
-
     if old is not None:
-        out["a_no_prior_model"] = run(old, pair.inputs(old.metadata.inputs, use_default_prior=False))
+        out["a_no_prior_model"] = predict_with(old, pair.inputs(old.metadata.inputs, use_default_prior=False), device)
     palette = evaluation_prior(pair.priors, "palette")
     if palette is not None:
         h, w = pair.shape
         out["b_palette_constant"] = palette.window(0, h, 0, w)[:3]
-        out["c_new_world_palette"] = run(new, pair.inputs(spec, prior=palette))
-    out["d_new_no_prior"] = run(new, pair.inputs(spec, use_default_prior=False))
+        out["c_new_world_palette"] = predict_with(new, pair.inputs(spec, prior=palette), device)
+    out["d_new_no_prior"] = predict_with(new, pair.inputs(spec, use_default_prior=False), device)
     other = evaluation_prior(pair.priors, "other-date")
     if other is not None:
-        out["e_new_other_date"] = run(new, pair.inputs(spec, prior=other))
+        out["e_new_other_date"] = predict_with(new, pair.inputs(spec, prior=other), device)
     own = evaluation_prior(pair.priors, "own")
     if own is not None:
-        out["f_new_own_optical"] = run(new, pair.inputs(spec, prior=own))
+        out["f_new_own_optical"] = predict_with(new, pair.inputs(spec, prior=own), device)
     return out
 
 
@@ -129,11 +129,8 @@ def every_other_date(pair: PairedImage, new: LoadedModel, device) -> Optional[di
     if not others:
         return None
     spec, target = new.metadata.inputs, pair.target_float()
-    scores = []
-    for other in others:
-        pred = predict_image(_net(new, device), pair.inputs(spec, prior=other), new.metadata.tile.size,
-                             new.metadata.architecture.multiple, device)
-        scores.append(_score(pred, target) | {"lum_corr": luminance_correlation(pred, target, pair.target_valid)})
+    scores = [score(predict_with(new, pair.inputs(spec, prior=other), device), target, pair.target_valid)
+              for other in others]
     return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
 
 
@@ -220,7 +217,7 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
         preds = predictions(pair, new, old, device)
         target = pair.target_float()
         for method, pred in preds.items():
-            m = _score(pred, target) | {"lum_corr": luminance_correlation(pred, target, pair.target_valid)}
+            m = score(pred, target, pair.target_valid)
             rows.setdefault(method, {}).setdefault(pair.dataset, []).append(m)
             per_pair.setdefault(pair.name, {})[method] = m
         every = every_other_date(pair, new, device)
