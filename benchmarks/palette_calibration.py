@@ -194,24 +194,18 @@ def predict(pal: np.ndarray, gains: np.ndarray, gammas: np.ndarray) -> np.ndarra
     return gains * (np.clip(pal, 1, 255) / 255.0) ** gammas
 
 
-def leave_one_out(pal: np.ndarray, true: np.ndarray, gamma: Optional[float]) -> np.ndarray:
-    out = np.empty_like(true)
+def leave_one_out_fits(pal: np.ndarray, true: np.ndarray, gamma: Optional[float]) -> list[tuple]:
+    """Each place's (gains, gammas) fitted on the other places: what the palette would give a place no
+    fit has seen (the leave-one-set-out evaluation uses them, training/evaluate_priors --palette-fit)."""
+    fits = []
     for i in range(len(true)):
         keep = np.arange(len(true)) != i
-        out[i] = predict(pal[i], *fit(pal[keep], true[keep], gamma))
-    return out
+        fits.append(fit(pal[keep], true[keep], gamma))
+    return fits
 
 
-def leave_one_out_gains(keys: list[str], pal: np.ndarray, true: np.ndarray, gamma: np.ndarray) -> dict:
-    """Each place's mapping fitted on the other places: what the palette would give a place no fit
-    has seen (the leave-one-set-out evaluation uses it, training/evaluate_priors --palette-fit)."""
-    fixed = float(gamma[0]) if np.ptp(gamma) == 0 else None
-    out = {}
-    for i, key in enumerate(keys):
-        keep = np.arange(len(keys)) != i
-        g, e = fit(pal[keep], true[keep], fixed)
-        out[key] = {"gain": [round(float(v), 4) for v in g], "gamma": [round(float(v), 3) for v in e]}
-    return out
+def leave_one_out(pal: np.ndarray, true: np.ndarray, gamma: Optional[float]) -> np.ndarray:
+    return np.array([predict(p, *f) for p, f in zip(pal, leave_one_out_fits(pal, true, gamma))])
 
 
 def errors(true: np.ndarray, pred: np.ndarray) -> dict:
@@ -269,7 +263,8 @@ def main(argv=None) -> int:
         print(f"{k:48s} {level:4s} {fmt(v, 0):>20s} {fmt(t):>22s}")
 
     results = {}
-    for label, gamma in (("gamma fitted", None), ("gamma 2.2 (sRGB-like)", 2.2), ("gamma 1 (linear)", 1.0)):
+    forms = {"gamma fitted": None, "gamma 2.2 (sRGB-like)": 2.2, "gamma 1 (linear)": 1.0}
+    for label, gamma in forms.items():
         gains, gammas = fit(pal, true, gamma)
         in_sample = errors(true, predict(pal, gains, gammas))
         loo = errors(true, leave_one_out(pal, true, gamma))
@@ -287,6 +282,7 @@ def main(argv=None) -> int:
     else:
         gains, gammas, _, loo = results[chosen]
         chosen_label = chosen
+    chosen_gamma = args.gamma if args.gamma is not None else forms[chosen]
 
     # the error of the palette on every reflectance pair (each month of a place on its own)
     per_pair_true = np.array([p.mean for p in refl])
@@ -382,7 +378,10 @@ def main(argv=None) -> int:
                                       "fitted_on": f"{len(keys)} reflectance places ({', '.join(keys)}), "
                                                    "one weight per place, snow months left out",
                                       "leave_one_out_log_std": [round(float(v), 3) for v in loo["log_std"]],
-                                      "leave_one_place_out": leave_one_out_gains(keys, pal, true, gammas)},
+                                      "leave_one_place_out": {
+                                          key: {"gain": [round(float(v), 4) for v in g],
+                                                "gamma": [round(float(v), 3) for v in e]}
+                                          for key, (g, e) in zip(keys, leave_one_out_fits(pal, true, chosen_gamma))}},
             "colour_error_log_std": [round(float(v), 3) for v in sigma],
             "colour_error_mae_levels": [round(float(v), 1) for v in overall["mae_levels"]],
             "eight_bit_gain": {d: round(v[0], 3) for d, v in eight.items()},
