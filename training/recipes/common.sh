@@ -30,15 +30,19 @@ VALIDATION=(--only 'india-scenes/scene-3' --only 'desert-patches/*_patch_15' --o
 OLD=${OLD:-$RUNS/no-prior-model.safetensors}
 old_model() { [[ -f "$OLD" ]] || { mkdir -p "$(dirname "$OLD")"; git show 1050f8a:models/sar_colorizer.safetensors > "$OLD"; }; }
 
+# evaluate_priors ARGS...: issue 11's evaluation against model (a), on the shared data
+evaluate_priors() {
+  old_model
+  "$PY" -m sar_colorizer.training.evaluate_priors --old "$OLD" --data "$DATA" --band-roles la-texas-vh=VH \
+      --threads "${EVAL_THREADS:-2}" "$@"
+}
+
 # score_prior_runs FULL LOSO_TEMPERATE LOSO_DESERT NAME LABEL [GRID_DIR]: the validation parts with the
 # full model, all 15 temperate pairs with the model trained without them, all 144 desert pairs with the
 # model trained without them, into $RUNS/eval-NAME-{validation,loso-temperate,loso-desert}.json
 # (and GRID_DIR/eval-NAME-*.png picture grids when GRID_DIR is given).
 score_prior_runs() {
   local full=$1 temperate=$2 desert=$3 name=$4 label=$5 grids=${6:-}
-  old_model
-  local EV=("$PY" -m sar_colorizer.training.evaluate_priors --old "$OLD" --data "$DATA" --band-roles la-texas-vh=VH
-            --threads "${EVAL_THREADS:-2}")
   local part new only title
   for part in validation loso-temperate loso-desert; do
     case $part in
@@ -48,7 +52,7 @@ score_prior_runs() {
       loso-desert) new=$desert; only=(--only 'desert-patches/*')
         title="leave-one-set-out: trained without desert-patches, scored on all 144" ;;
     esac
-    "${EV[@]}" --new "$new" "${only[@]}" --title "${label:+$label, }$title" --json "$RUNS/eval-$name-$part.json" \
+    evaluate_priors --new "$new" "${only[@]}" --title "${label:+$label, }$title" --json "$RUNS/eval-$name-$part.json" \
         ${grids:+--grid "$grids/eval-$name-$part.png"}
   done
 }

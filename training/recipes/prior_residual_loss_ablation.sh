@@ -16,9 +16,7 @@ if [[ "$STAGE" == all || "$STAGE" == train ]]; then
       >> "$RUNS/loso-temperate-residual-mse.log" 2>&1
 fi
 if [[ "$STAGE" == all || "$STAGE" == eval ]]; then
-  old_model
-  "$PY" -m sar_colorizer.training.evaluate_priors --old "$OLD" --data "$DATA" --band-roles la-texas-vh=VH \
-      --threads "${EVAL_THREADS:-2}" --palette-fit without-place --new "$RUNS/loso-temperate-residual-mse/model.safetensors" \
+  evaluate_priors --palette-fit without-place --new "$RUNS/loso-temperate-residual-mse/model.safetensors" \
       --only 'temperate-pairs/*' --title "prior residual, shift MSE only, leave-one-set-out temperate" \
       --json "$RUNS/eval-residual-mse-loso-temperate.json"
 fi

@@ -17,10 +17,8 @@ if [[ "$STAGE" == all || "$STAGE" == train ]]; then
   wait
 fi
 if [[ "$STAGE" == all || "$STAGE" == eval ]]; then
-  old_model
   for w in 16 24; do
-    "$PY" -m sar_colorizer.training.evaluate_priors --old "$OLD" --data "$DATA" --band-roles la-texas-vh=VH \
-        --threads "${EVAL_THREADS:-2}" --new "$RUNS/width-$w/model.safetensors" "${VALIDATION[@]}" \
+    evaluate_priors --new "$RUNS/width-$w/model.safetensors" "${VALIDATION[@]}" \
         --title "colour-prior recipe, base width $w, $E epochs, validation parts" --json "$RUNS/eval-width-$w-validation.json"
   done
 fi
