@@ -17,6 +17,7 @@ from .architecture import ArchitectureConfig
 FORMAT_VERSION = 1
 METADATA_KEY = "sar_colorizer"
 KNOWN_BANDS = ("VV", "VH")
+PRIOR_KINDS = ("reference", "palette")  # where a prior came from (core/prior_source.ChosenPrior.kind)
 
 # Where the trained model ships inside the plugin folder; the CLI and QGIS default to it.
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "sar_colorizer.safetensors"
@@ -48,16 +49,35 @@ class PriorSpec:
     channels: tuple[str, ...] = ("prior_R", "prior_G", "prior_B", "prior_present")
     cell_px: int = 256
     convention: str = ""  # what 0..1 means (core/prior.COLOUR_CONVENTION)
+    # the prior kinds ("reference", "palette") whose coarse colours the output keeps, the model adding
+    # the structure finer than coarse_sigma_px (core/coarse_colours.py); () = the model's colours as they are
+    coarse_from: tuple[str, ...] = ()
+    coarse_sigma_px: float = 64.0
 
     def to_dict(self) -> dict:
-        return {"channels": list(self.channels), "cell_px": self.cell_px, "convention": self.convention}
+        d = {"channels": list(self.channels), "cell_px": self.cell_px, "convention": self.convention}
+        if self.coarse_from:
+            d |= {"coarse_from": list(self.coarse_from), "coarse_sigma_px": self.coarse_sigma_px}
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "PriorSpec":
         channels = tuple(str(c) for c in d.get("channels", cls.channels))
         if len(channels) != 4:
             raise ModelFileError(f"model colour prior has {len(channels)} channels; this version knows 4 (R, G, B, present)")
-        return cls(channels=channels, cell_px=int(d.get("cell_px", 256)), convention=str(d.get("convention", "")))
+        coarse_from = tuple(str(k) for k in d.get("coarse_from", ()))
+        unknown = [k for k in coarse_from if k not in PRIOR_KINDS]
+        if unknown:
+            raise ModelFileError(f"model colour prior keeps the coarse colours of {unknown}; this version knows "
+                                 f"{list(PRIOR_KINDS)}")
+        sigma = float(d.get("coarse_sigma_px", 64.0))
+        if not sigma > 0:
+            raise ModelFileError(f"model colour prior's coarse_sigma_px must be positive, not {sigma}")
+        return cls(channels=channels, cell_px=int(d.get("cell_px", 256)), convention=str(d.get("convention", "")),
+                   coarse_from=coarse_from, coarse_sigma_px=sigma)
+
+    def keeps_coarse_colours_of(self, kind: str) -> bool:
+        return kind in self.coarse_from
 
 
 @dataclass(frozen=True)

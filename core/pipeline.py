@@ -19,6 +19,7 @@ from .backends import Backend, load_backend
 from .errors import Cancelled, InputError, ModelFileError
 from .modelfile import DEFAULT_MODEL_PATH, ModelMetadata
 from .options import ColorizeOptions, ColorizeResult, batch_size_for
+from .coarse_colours import keep_coarse_colours
 from .prefetch import RunAhead
 from .tiling import BlendAccumulator, TileBatch, TileGrid, pad_to_tile, tile_batches
 from .version import product_version
@@ -247,9 +248,11 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
     try:
         sink = writer if not raster.output_window else raster_io.CroppedWriter(
             writer, raster.output_window[0] - raster.window[0], raster.output_window[1] - raster.window[1])
+        kept = meta.inputs.prior.coarse_sigma_px if prior.grid is not None and \
+            meta.inputs.prior.keeps_coarse_colours_of(prior.kind) else None
         _run_tiles(raster, grid, backend, meta, band_units, stats, prior.grid, sink,
                    batch_size_for(backend.device, options.batch_size),
-                   model_queue_depth(backend.device), progress, is_cancelled)
+                   model_queue_depth(backend.device), progress, is_cancelled, kept)
         if is_cancelled and is_cancelled():
             raise Cancelled("cancelled: no output was written")
         writer.commit()
@@ -322,16 +325,21 @@ def _blended(predicted: Iterable[tuple[_Batch, np.ndarray]], grid: TileGrid,
         yield done, (to_rgb_bytes(blended, ok, meta), ok, x0, band.top)
 
 
-def _predicted(jobs: Iterable[tuple[_Batch, np.ndarray]],
-               backend: Backend) -> Iterator[tuple[_Batch, np.ndarray]]:
-    """Each batch with the model's predictions for its inputs."""
+def _predicted(jobs: Iterable[tuple[_Batch, np.ndarray]], backend: Backend,
+               kept_sigma_px: Optional[float] = None) -> Iterator[tuple[_Batch, np.ndarray]]:
+    """Each batch with the model's predictions for its inputs; with ``kept_sigma_px``, their coarse
+    colours those of the prior (the inputs' last 4 channels, core/coarse_colours.py)."""
     for job, inputs in jobs:
-        yield job, backend.run(inputs)
+        pred = backend.run(inputs)
+        if kept_sigma_px is not None:
+            pred = keep_coarse_colours(pred, inputs[:, -4:], kept_sigma_px)
+        yield job, pred
 
 
 def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, band_units, stats, prior,
                writer: raster_io.RgbGeoTiffWriter | raster_io.CroppedWriter, batch_size: int, queue_depth: int,
-               progress: Optional[Progress], is_cancelled: Optional[IsCancelled]) -> None:
+               progress: Optional[Progress], is_cancelled: Optional[IsCancelled],
+               kept_sigma_px: Optional[float] = None) -> None:
     """Batches of tiles through the model in order; after each batch the columns left of the next
     tile are final and go to the writer, so no buffer but the blend's carried overlap rows is as
     wide as the raster.
@@ -352,9 +360,9 @@ def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, ba
                 progress(0.97 * done / grid.count)
 
     if queue_depth <= 0:
-        consume(_blended(_predicted(jobs, backend), grid, meta))
+        consume(_blended(_predicted(jobs, backend, kept_sigma_px), grid, meta))
         return
     with RunAhead(jobs, queue_depth, "sar-colorizer-read") as read, \
-            RunAhead(_predicted(read, backend), queue_depth, "sar-colorizer-model") as predicted, \
+            RunAhead(_predicted(read, backend, kept_sigma_px), queue_depth, "sar-colorizer-model") as predicted, \
             RunAhead(_blended(predicted, grid, meta), queue_depth, "sar-colorizer-blend") as finished:
         consume(finished)

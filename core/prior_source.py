@@ -27,6 +27,7 @@ NO_PRIOR_WARNING = ("{label} has no georeferencing (no CRS, no ground control po
 class ChosenPrior:
     grid: object   # core.prior.PriorGrid over the whole dataset, or None: no prior
     label: str     # what the output's metadata records
+    kind: str = ""  # "reference", "palette" (modelfile.PRIOR_KINDS) or "" (no prior)
 
 
 def scene_prior(raster, meta: ModelMetadata, palette: str, say: Callable[[str], None],
@@ -54,8 +55,15 @@ def scene_prior(raster, meta: ModelMetadata, palette: str, say: Callable[[str], 
             raster.warnings.append(warning)
             say(f"warning: {warning}")
             return ChosenPrior(None, "none (the scene cannot be placed)")
-        return ChosenPrior(grid, world_palette.SOURCE_LABEL)
+        return _chosen(grid, world_palette.SOURCE_LABEL, "palette", spec)
     from . import colour_reference
 
     grid = colour_reference.reference_grid(choice, ds, width, height, cell, bands=reference_bands)
-    return ChosenPrior(grid, f"colour reference {grid.source}")
+    return _chosen(grid, f"colour reference {grid.source}", "reference", spec)
+
+
+def _chosen(grid, label: str, kind: str, spec) -> ChosenPrior:
+    """The prior, its label saying whether the output keeps its coarse colours (core/coarse_colours.py)."""
+    if spec.keeps_coarse_colours_of(kind):
+        label += f"; its coarse colours kept, the model's structure finer than {spec.coarse_sigma_px:g} px"
+    return ChosenPrior(grid, label, kind)

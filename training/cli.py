@@ -57,6 +57,11 @@ def train_parser() -> argparse.ArgumentParser:
                         "other dates of the place, the world palette, or the tile's own optical with a colour error")
     p.add_argument("--prior-residual", action="store_true",
                    help="with --prior: the output is the prior's colour plus the network's correction (in logits)")
+    p.add_argument("--prior-keep-coarse", action="store_true",
+                   help="with --prior: train (and ship) the output with the prior's coarse colours kept, the network "
+                        "adding only finer structure (core/coarse_colours.py); for the world palette and references")
+    p.add_argument("--prior-coarse-sigma", type=float, default=64.0,
+                   help="with --prior-keep-coarse: the Gaussian scale in px above which colours are the prior's")
     p.add_argument("--prior-cell", type=int, default=256, help="prior cell size in px (its coarseness)")
     p.add_argument("--prior-dropout", type=float, default=0.2, help="share of tiles with no prior")
     p.add_argument("--prior-own", type=float, default=0.3,
@@ -96,7 +101,8 @@ def train_main(argv: Optional[Sequence[str]] = None) -> int:
         val_tiles_per_pair=args.val_tiles_per_pair, run_dir=args.run_dir, resume=args.resume,
         max_minutes=args.max_minutes, name=args.name, description=args.description,
         prior=args.prior, prior_cell=args.prior_cell, prior_dropout=args.prior_dropout, prior_own=args.prior_own,
-        prior_residual=args.prior_residual,
+        prior_residual=args.prior_residual, prior_keep_coarse=args.prior_keep_coarse,
+        prior_coarse_sigma=args.prior_coarse_sigma,
     )
     try:
         result = train(cfg)

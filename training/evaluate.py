@@ -16,11 +16,13 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from ..core.coarse_colours import keep_coarse_colours
 from ..core.errors import InputError
 from ..core.modelfile import InputSpec, LoadedModel, load_model_file
 from ..core.sar import check_bands_for_model
 from .datasets import BandRoles, PairedImage, discover, load_sources
 from .metrics import all_metrics
+from .priors import prior_kind
 
 
 @dataclass
@@ -39,8 +41,10 @@ class EvalConfig:
     threads: Optional[int] = None
 
 
-def predict_image(net, x: np.ndarray, tile: int, multiple: int, device, batch_size: int = 4) -> np.ndarray:
-    """(C,H,W) model input -> (3,H,W) prediction in [0,1], non-overlapping tiles of ``tile`` px."""
+def predict_image(net, x: np.ndarray, tile: int, multiple: int, device, batch_size: int = 4,
+                  kept_sigma_px: Optional[float] = None) -> np.ndarray:
+    """(C,H,W) model input -> (3,H,W) prediction in [0,1], non-overlapping tiles of ``tile`` px; with
+    ``kept_sigma_px`` each tile keeps its prior's coarse colours, as at inference (core/coarse_colours.py)."""
     import torch
 
     c, h, w = x.shape
@@ -55,6 +59,8 @@ def predict_image(net, x: np.ndarray, tile: int, multiple: int, device, batch_si
             batch = windows[i:i + batch_size]
             xb = torch.from_numpy(np.stack([xp[:, r:r + t, q:q + t] for r, q in batch])).to(device)
             yb = net(xb).float().cpu().numpy()
+            if kept_sigma_px is not None:
+                yb = keep_coarse_colours(yb, xb[:, -4:].cpu().numpy(), kept_sigma_px)
             for (r, q), y in zip(batch, yb):
                 out[:, r:r + t, q:q + t] = y
     return out[:, :h, :w]
@@ -116,7 +122,7 @@ def evaluate(models: Sequence[LoadedModel], pairs: Sequence[PairedImage], baseli
                 spec = m.metadata.inputs
                 available = {b: 1 for b in pair.bands if b not in drop}
                 check_bands_for_model(available, spec, pair.name)
-                pred = predict_with(m, pair.inputs(spec, drop=drop), device)
+                pred = predict_with(m, pair.inputs(spec, drop=drop), device, prior_kind(pair.prior_mode))
                 preds.setdefault(name, []).append(pred)
             elif name == "constant_mean_colour":
                 mean = models[0].metadata.training.get("target_mean_rgb")
@@ -141,9 +147,14 @@ def evaluate(models: Sequence[LoadedModel], pairs: Sequence[PairedImage], baseli
     return results, preds
 
 
-def predict_with(m: LoadedModel, x: np.ndarray, device) -> np.ndarray:
-    """A whole pair's prediction by a model file's network, tiled without overlap at its tile size."""
-    return predict_image(_net(m, device), x, m.metadata.tile.size, m.metadata.architecture.multiple, device)
+def predict_with(m: LoadedModel, x: np.ndarray, device, prior_kind: str = "") -> np.ndarray:
+    """A whole pair's prediction by a model file's network, tiled without overlap at its tile size;
+    ``prior_kind`` ("reference", "palette"): where the prior in ``x`` came from, whose coarse colours
+    the output keeps if the model file says so (PriorSpec.coarse_from), as the pipeline does."""
+    spec = m.metadata.inputs.prior
+    kept = spec.coarse_sigma_px if spec is not None and spec.keeps_coarse_colours_of(prior_kind) else None
+    return predict_image(_net(m, device), x, m.metadata.tile.size, m.metadata.architecture.multiple, device,
+                         kept_sigma_px=kept)
 
 
 _NETS: dict[int, object] = {}

@@ -30,6 +30,7 @@ import numpy as np
 from ..core.modelfile import LoadedModel, load_model_file
 from .datasets import BandRoles, PairedImage, discover, load_sources
 from .evaluate import _score, predict_with, sar_grey, write_png
+from .export import keep_coarse_colours
 from .priors import evaluation_prior, palette_fitted_without_place
 
 METHODS = {
@@ -93,7 +94,7 @@ def structure_check(pairs: Sequence[PairedImage], new: LoadedModel, device) -> d
                 continue
             other = others[len(others) // 2]
             x = pair.inputs(new.metadata.inputs, prior=other.priors.own)
-            pred = predict_with(new, x, device)
+            pred = predict_with(new, x, device, "reference")
             rows.append({"pair": pair.name, "prior_from": other.name,
                          "edges_vs_own_optical": edge_correlation(pred, pair.target_float()),
                          "edges_vs_prior_source_optical": edge_correlation(pred, other.target_float())})
@@ -112,14 +113,14 @@ def predictions(pair: PairedImage, new: LoadedModel, old: Optional[LoadedModel],
     if palette is not None:
         h, w = pair.shape
         out["b_palette_constant"] = palette.window(0, h, 0, w)[:3]
-        out["c_new_world_palette"] = predict_with(new, pair.inputs(spec, prior=palette), device)
+        out["c_new_world_palette"] = predict_with(new, pair.inputs(spec, prior=palette), device, "palette")
     out["d_new_no_prior"] = predict_with(new, pair.inputs(spec, use_default_prior=False), device)
     other = evaluation_prior(pair.priors, "other-date")
     if other is not None:
-        out["e_new_other_date"] = predict_with(new, pair.inputs(spec, prior=other), device)
+        out["e_new_other_date"] = predict_with(new, pair.inputs(spec, prior=other), device, "reference")
     own = evaluation_prior(pair.priors, "own")
     if own is not None:
-        out["f_new_own_optical"] = predict_with(new, pair.inputs(spec, prior=own), device)
+        out["f_new_own_optical"] = predict_with(new, pair.inputs(spec, prior=own), device, "reference")
     return out
 
 
@@ -129,7 +130,7 @@ def every_other_date(pair: PairedImage, new: LoadedModel, device) -> Optional[di
     if not others:
         return None
     spec, target = new.metadata.inputs, pair.target_float()
-    scores = [score(predict_with(new, pair.inputs(spec, prior=other), device), target, pair.target_valid)
+    scores = [score(predict_with(new, pair.inputs(spec, prior=other), device, "reference"), target, pair.target_valid)
               for other in others]
     return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
 
@@ -193,13 +194,15 @@ def picture_grid(samples: list[tuple[PairedImage, dict[str, np.ndarray]]], spec,
 
 def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Sequence[str], band_roles: Sequence[str],
         json_path: Optional[str], grid: Optional[str], title: str, threads: Optional[int] = None, log=print,
-        palette_fit: str = "all") -> dict:
+        palette_fit: str = "all", coarse_from: Optional[Sequence[str]] = None) -> dict:
     import torch
 
     if threads:
         torch.set_num_threads(threads)
     device = torch.device("cpu")
     new = load_model_file(new_path)
+    if coarse_from is not None:
+        keep_coarse_colours(new, coarse_from)
     old = load_model_file(old_path) if old_path else None
     spec = new.metadata.inputs
     if spec.prior is None:
@@ -250,6 +253,7 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
         Path(json_path).write_text(json.dumps({
             "title": title, "new_model": new_path, "old_model": old_path, "pairs": [p.name for p in pairs],
             "placed_by": {p.name: p.priors.placed_by for p in pairs}, "palette_fit": palette_fit,
+            "coarse_colours_kept_from": list(spec.prior.coarse_from),
             "other_dates": {p.name: len(p.priors.other_dates) for p in pairs},
             "other_date_choice": "(e): the other date nearest in the year (training/priors.PairPriors.nearest_season)",
             "methods": METHODS, "results": summary, "per_pair": per_pair, "c_vs_e_on_common_pairs": c_vs_e, "structure_check": structure}, indent=1))
@@ -272,8 +276,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help="the world palette's mapping to the colour convention: the shipped one, fitted on all four "
                         "reflectance places ('all'), or for each pair the one fitted without its own place "
                         "('without-place': a place the mapping has not seen, for the leave-one-set-out runs)")
+    p.add_argument("--coarse-from", default=None, metavar="KINDS",
+                   help="comma-separated prior kinds (reference, palette) whose coarse colours the new model's output "
+                        "keeps, or 'none'; default: what its model file says (PriorSpec.coarse_from)")
     a = p.parse_args(argv)
-    run(a.new, a.old, a.data, a.only, a.band_roles, a.json, a.grid, a.title, a.threads, palette_fit=a.palette_fit)
+    coarse_from = None if a.coarse_from is None else [k for k in a.coarse_from.split(",") if k and k != "none"]
+    run(a.new, a.old, a.data, a.only, a.band_roles, a.json, a.grid, a.title, a.threads, palette_fit=a.palette_fit,
+        coarse_from=coarse_from)
     return 0
 
 

@@ -6,10 +6,11 @@ India scene-3) so that ``sar-colorize --info`` and QGIS can show them.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
-from ..core.modelfile import load_model_file, save_model_file
+from ..core.modelfile import PRIOR_KINDS, LoadedModel, load_model_file, save_model_file
 
 
 def export_onnx_file(model_path, onnx_path) -> Path:
@@ -35,10 +36,28 @@ def summarise_eval(eval_json: dict, method_prefix: str = "model:") -> dict:
     return out
 
 
-def publish_model(src, dst, evaluations: Optional[dict[str, str]] = None, commit: Optional[str] = None) -> Path:
+def keep_coarse_colours(loaded: LoadedModel, kinds: Sequence[str]) -> LoadedModel:
+    """Set which prior kinds' coarse colours the model's output keeps (PriorSpec.coarse_from,
+    core/coarse_colours.py): an inference rule stored with the weights, which are unchanged."""
+    spec = loaded.metadata.inputs.prior
+    if spec is None:
+        raise ValueError(f"{loaded.path} takes no colour prior")
+    unknown = [k for k in kinds if k not in PRIOR_KINDS]
+    if unknown:
+        raise ValueError(f"unknown prior kind(s) {unknown}; known: {list(PRIOR_KINDS)}")
+    inputs = replace(loaded.metadata.inputs, prior=replace(spec, coarse_from=tuple(kinds)))
+    loaded.metadata = replace(loaded.metadata, inputs=inputs)
+    return loaded
+
+
+def publish_model(src, dst, evaluations: Optional[dict[str, str]] = None, commit: Optional[str] = None,
+                  coarse_from: Optional[Sequence[str]] = None) -> Path:
     """Copy ``src`` to ``dst`` adding ``metrics[name] = summary of eval JSON`` for each evaluation;
-    ``commit`` corrects the recorded training commit when the run recorded a later HEAD."""
+    ``commit`` corrects the recorded training commit when the run recorded a later HEAD;
+    ``coarse_from``: the prior kinds whose coarse colours the output keeps (keep_coarse_colours)."""
     loaded = load_model_file(src)
+    if coarse_from is not None:
+        keep_coarse_colours(loaded, coarse_from)
     meta = loaded.metadata
     for name, path in (evaluations or {}).items():
         data = json.loads(Path(path).read_text())

@@ -193,3 +193,9 @@ def evaluation_prior(priors: Optional[PairPriors], mode: str) -> Optional[PriorG
     if mode == "other-date":
         return priors.nearest_season()
     return priors.own
+
+
+def prior_kind(mode: str) -> str:
+    """What an evaluation prior mode stands for at inference (core/prior_source.ChosenPrior.kind): the
+    palette, or a user's colour reference (another date; the own optical as an upper bound)."""
+    return {"auto": "palette", "palette": "palette", "other-date": "reference", "own": "reference"}.get(mode, "")

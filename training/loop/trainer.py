@@ -20,7 +20,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ...core.model import ArchitectureConfig, RobustUNet
-from ...core.modelfile import (InputSpec, ModelMetadata, Normalisation, OutputSpec, PriorSpec, TileSpec,
+from ...core.modelfile import (PRIOR_KINDS, InputSpec, ModelMetadata, Normalisation, OutputSpec, PriorSpec, TileSpec,
                                save_model_file)
 from ...core.prior import COLOUR_CONVENTION
 from ..priors import PriorConfig
@@ -77,13 +77,17 @@ class TrainConfig:
     prior_dropout: float = 0.2
     prior_own: float = 0.3
     prior_residual: bool = False       # output = prior colour (logits) + the network's correction
+    prior_keep_coarse: bool = False    # trained as run: the output keeps the prior's coarse colours
+    prior_coarse_sigma: float = 64.0   # (core/coarse_colours.py; for the world palette and references)
 
     @property
     def run_path(self) -> Path:
         return Path(self.run_dir) if self.run_dir else Path(self.out).with_suffix(".run")
 
     def input_spec(self) -> InputSpec:
-        prior = PriorSpec(cell_px=self.prior_cell, convention=COLOUR_CONVENTION) if self.prior else None
+        prior = PriorSpec(cell_px=self.prior_cell, convention=COLOUR_CONVENTION,
+                          coarse_from=PRIOR_KINDS if self.prior_keep_coarse else (),
+                          coarse_sigma_px=self.prior_coarse_sigma) if self.prior else None
         return InputSpec(bands=tuple(self.bands), availability_channels=self.availability_channels,
                          units="dB", normalisation=Normalisation(), prior=prior)
 
@@ -149,7 +153,18 @@ def load_data(cfg: TrainConfig, log=print) -> tuple[list[PairedImage], list[Pair
     return train_pairs, val_pairs
 
 
-def validate(model, val: Sentinel12Dataset, device, batch_size: int = 8) -> dict[str, dict[str, float]]:
+def kept_colours(pred, x, sigma_px: Optional[float]):
+    """The network's output as the model file's inference runs it: with ``sigma_px``, the prior's
+    coarse colours kept (the inputs' last 4 channels; training/kept_colours.py)."""
+    if sigma_px is None:
+        return pred
+    from ..kept_colours import keep_coarse_colours
+
+    return keep_coarse_colours(pred, x[:, -4:], sigma_px)
+
+
+def validate(model, val: Sentinel12Dataset, device, batch_size: int = 8,
+             sigma_px: Optional[float] = None) -> dict[str, dict[str, float]]:
     """Metrics per data set (mean over tiles) and overall (mean over data sets)."""
     import torch
 
@@ -160,7 +175,7 @@ def validate(model, val: Sentinel12Dataset, device, batch_size: int = 8) -> dict
             idx = list(range(start, min(start + batch_size, len(val))))
             items = [val[i] for i in idx]
             x = torch.stack([it[0] for it in items]).to(device)
-            pred = model(x).float().cpu()
+            pred = kept_colours(model(x), x, sigma_px).float().cpu()
             for k, i in enumerate(idx):
                 per.setdefault(val.dataset_of(i), []).append(all_metrics(pred[k], items[k][1]))
     model.train()
@@ -248,6 +263,7 @@ def train(cfg: TrainConfig, log=print) -> TrainResult:
     use_amp = cfg.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     loss_fn = make_loss(cfg.loss, cfg.loss_shift)
+    sigma_px = cfg.prior_coarse_sigma if cfg.prior and cfg.prior_keep_coarse else None
 
     run = cfg.run_path
     ckpt_path = run / "checkpoint.pt"
@@ -299,7 +315,7 @@ def train(cfg: TrainConfig, log=print) -> TrainResult:
         for x, y, v in bar:
             x, y, v = x.to(device), y.to(device), v.to(device)
             with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
-                pred = net(x)
+                pred = kept_colours(net(x), x, sigma_px)
             loss = loss_fn(pred.float(), y, v)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
@@ -313,7 +329,7 @@ def train(cfg: TrainConfig, log=print) -> TrainResult:
         train_loss = all_reduce_mean(float(np.mean(losses)) if losses else float("nan"), ctx,
                                      device if device.type == "cuda" else None)
         if ctx.is_main:
-            metrics = validate(model, val_set, device) if val_set is not None else {}
+            metrics = validate(model, val_set, device, sigma_px=sigma_px) if val_set is not None else {}
             row = {"epoch": epoch + 1, "step": step, "train_loss": train_loss, "lr": sched.get_last_lr()[0],
                    "epoch_seconds": round(time.time() - t0, 1), "validation": metrics}
             history.append(row)

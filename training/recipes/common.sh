@@ -34,7 +34,7 @@ old_model() { [[ -f "$OLD" ]] || { mkdir -p "$(dirname "$OLD")"; git show 1050f8
 evaluate_priors() {
   old_model
   "$PY" -m sar_colorizer.training.evaluate_priors --old "$OLD" --data "$DATA" --band-roles la-texas-vh=VH \
-      --threads "${EVAL_THREADS:-2}" "$@"
+      --threads "${EVAL_THREADS:-2}" --palette-fit "${PALETTE_FIT:-all}" "$@"
 }
 
 # score_prior_runs FULL LOSO_TEMPERATE LOSO_DESERT NAME LABEL [GRID_DIR]: the validation parts with the
