@@ -4,7 +4,9 @@ Goal: the bundled model's end-to-end throughput (``colorize``, ONNX Runtime on t
 defaults) may drop to no less than 70 % of the previous bundled model's. Both run on the same
 synthetic georeferenced scene (UTM, so the new model samples the world palette, as a user's scene
 does), interleaved so background load hits them alike; also the new model with no prior
-(``palette none``), which shows what the prior channels themselves cost.
+(``palette none``), which shows what the prior channels themselves cost; and the new model with a
+colour reference (an 8-bit true-colour GeoTIFF over the scene), with its coarse colours kept as the
+model file says and, side by side, not kept: what core/coarse_colours.py costs.
 
 Usage: .venv/bin/python benchmarks/prior_throughput.py [--size 2048] [--repeats 3]
        [--old runs/no-prior-model.safetensors] [--new models/sar_colorizer.safetensors]
@@ -29,6 +31,27 @@ def previous_model(workdir: Path) -> Path:
     return path
 
 
+def reference_over(scene: Path, path: Path) -> Path:
+    """An 8-bit RGB GeoTIFF on the scene's grid at 4x its pixel size: greens and browns in blocks."""
+    from osgeo import gdal
+    import numpy as np
+
+    src = gdal.Open(str(scene))
+    gt = list(src.GetGeoTransform())
+    w, h = src.RasterXSize // 4, src.RasterYSize // 4
+    ds = gdal.GetDriverByName("GTiff").Create(str(path), w, h, 3, gdal.GDT_Byte)
+    ds.SetGeoTransform((gt[0], gt[1] * 4, 0.0, gt[3], 0.0, gt[5] * 4))
+    ds.SetProjection(src.GetProjection())
+    blocks = np.random.default_rng(1).integers(0, 2, (h // 64 + 1, w // 64 + 1))
+    pattern = np.kron(blocks, np.ones((64, 64), np.uint8))[:h, :w]
+    for b, (green, brown) in enumerate(((60, 120), (110, 90), (50, 60))):
+        band = ds.GetRasterBand(b + 1)
+        band.SetColorInterpretation((gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand)[b])
+        band.WriteArray(np.where(pattern == 1, brown, green).astype(np.uint8))
+    ds = None
+    return path
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=2048)
@@ -50,12 +73,19 @@ def main() -> None:
         say(f"old: {old} (prior: {read_metadata(old).inputs.prior})")
         say(f"new: {args.new} (prior: {read_metadata(args.new).inputs.prior})")
 
+        reference = str(reference_over(scene, work / "reference.tif"))
+        not_kept = work / "not_kept.safetensors"  # the same weights, the reference's colours not kept
+        from sar_colorizer.training.export import publish_model
+        publish_model(args.new, not_kept, coarse_from=())
+
         def run(model: Path, palette: str):
             return lambda: colorize(scene, work / "out.tif", ColorizeOptions(model_path=model, backend="onnx",
                                                                              overwrite=True, palette=palette))
 
         cases = {"old model": run(old, "auto"), "new model, world palette": run(args.new, "auto"),
-                 "new model, no prior": run(args.new, "none")}
+                 "new model, no prior": run(args.new, "none"),
+                 "new model, reference": run(args.new, reference),
+                 "new, reference, not kept": run(not_kept, reference)}
         for fn in cases.values():  # warm-up: ONNX exports cached, files in the page cache
             fn()
         times = interleaved(cases, args.repeats, settle=1.0)
@@ -68,6 +98,9 @@ def main() -> None:
     paired = sorted(o / n for o, n in zip(times["old model"], times["new model, world palette"]))
     say(f"paired (old / new, world palette, each repeat back to back): median {median(paired) * 100:.1f} %; "
         f"goal: >= 70 %")
+    kept = sorted(n / k for n, k in zip(times["new, reference, not kept"], times["new model, reference"]))
+    say(f"paired (reference not kept / kept): median {median(kept) * 100:.1f} % "
+        f"(kept as {read_metadata(args.new).inputs.prior.coarse_from or 'nothing'})")
 
 
 if __name__ == "__main__":

@@ -445,6 +445,22 @@ COLOUR_HELP = (
     "export), in any CRS; its nodata and clouds (a Sentinel-2 SCL band) do not count. A scene with no "
     "georeferencing and no reference is colorized from the radar alone, with a warning: its colours are "
     "guessed. Either way the colours stay a rendering for the eye, not a measurement.</p>")
+KEPT_COLOURS = {
+    "reference": "a colour reference",
+    "palette": "the world palette",
+}
+
+
+def colour_help(meta) -> str:
+    """COLOUR_HELP, plus what the model file does with the prior's colours (PriorSpec.coarse_from)."""
+    spec = meta.inputs.prior if meta is not None else None
+    if spec is None or not spec.coarse_from:
+        return COLOUR_HELP
+    which = " and ".join(KEPT_COLOURS[k] for k in spec.coarse_from if k in KEPT_COLOURS)
+    metres = spec.coarse_sigma_px * meta.pixel_size_m
+    return COLOUR_HELP + (
+        f"<p>With this model, the colours of {which} are kept as they are at scales above about "
+        f"{metres:.0f} m; the model draws only the finer detail from the radar (fields, rivers, towns).</p>")
 MODEL_FIELD_HELP = (
     "<p><b>Model file</b>: leave it empty to use the model that comes with the plugin (described "
     "below); choose a file only to try another SAR Colorizer model.</p>")
@@ -467,7 +483,7 @@ def help_html(model_path: Optional[Path] = None) -> str:
         INPUT_HELP,
         OUTPUT_HELP,
         EXTENT_HELP,
-        COLOUR_HELP,
+        colour_help(meta),
         MODEL_FIELD_HELP,
         ADVANCED_HELP,
         describe_model(model_path, meta) if meta else problem,

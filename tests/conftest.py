@@ -17,9 +17,11 @@ def shared_data() -> Path:
 
 
 def make_model_file(path: Path, bands=("VV",), availability=False, base=4, depth=2,
-                    tile=64, overlap=16, constant=None, seed=0, prior_cell=None) -> Path:
+                    tile=64, overlap=16, constant=None, seed=0, prior_cell=None, coarse_from=(),
+                    coarse_sigma=64.0) -> Path:
     """A small random-weight model file; with ``constant`` (r, g, b in 0..1) it outputs that colour;
-    with ``prior_cell`` it takes a colour prior of cells of that many pixels."""
+    with ``prior_cell`` it takes a colour prior of cells of that many pixels, whose coarse colours
+    its output keeps for the prior kinds in ``coarse_from`` (core/coarse_colours.py)."""
     torch = pytest.importorskip("torch")  # writing a model file needs torch (training), colorizing does not
 
     from sar_colorizer.core.model import ArchitectureConfig, RobustUNet
@@ -27,7 +29,8 @@ def make_model_file(path: Path, bands=("VV",), availability=False, base=4, depth
 
     torch.manual_seed(seed)
     spec = InputSpec(bands=tuple(bands), availability_channels=availability,
-                     prior=PriorSpec(cell_px=prior_cell) if prior_cell else None)
+                     prior=PriorSpec(cell_px=prior_cell, coarse_from=tuple(coarse_from),
+                                     coarse_sigma_px=coarse_sigma) if prior_cell else None)
     cfg = ArchitectureConfig(in_channels=spec.channels, base_channels=base, depth=depth)
     net = RobustUNet(cfg).eval()
     if constant is not None:

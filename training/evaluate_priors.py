@@ -6,7 +6,8 @@ On the same pairs, scored against the optical in the colour convention (reflecta
   (c) the new model with the world palette,
   (d) the new model with no prior,
   (e) the new model with a reference of another date of the same place (where the data has one): the
-      date nearest in the year, as a user would pick one; and the mean over every other date (e*),
+      date nearest in the year, as a user would pick one; and the mean over every other date (e*);
+      (e0) that reference's coarse colours alone, the baseline (e) must beat as (c) must beat (b),
   (f) the new model with the pair's own optical as the prior (an upper bound, not a use case).
 Methods that need a placed pair (b, c) or another date (e) are scored where those exist; every table
 row says on how many pairs. Besides PSNR/SSIM/MAE/mean colour error: the correlation of predicted and
@@ -39,6 +40,7 @@ METHODS = {
     "c_new_world_palette": "(c) new model, world palette",
     "d_new_no_prior": "(d) new model, no prior",
     "e_new_other_date": "(e) new model, reference of another date",
+    "e0_reference_alone": "(e0) the reference's coarse colours alone, no model",
     "e_every_other_date": "(e*) new model, mean over every other date",
     "f_new_own_optical": "(f) new model, own optical as prior (upper bound)",
 }
@@ -118,6 +120,7 @@ def predictions(pair: PairedImage, new: LoadedModel, old: Optional[LoadedModel],
     other = evaluation_prior(pair.priors, "other-date")
     if other is not None:
         out["e_new_other_date"] = predict_with(new, pair.inputs(spec, prior=other), device, "reference")
+        out["e0_reference_alone"] = other.window(0, pair.shape[0], 0, pair.shape[1])[:3]
     own = evaluation_prior(pair.priors, "own")
     if own is not None:
         out["f_new_own_optical"] = predict_with(new, pair.inputs(spec, prior=own), device, "reference")
@@ -172,6 +175,7 @@ def picture_grid(samples: list[tuple[PairedImage, dict[str, np.ndarray]]], spec,
     cols = ["sar", *METHODS.keys(), "optical"]
     cols.remove("f_new_own_optical")
     cols.remove("e_every_other_date")
+    cols.remove("e0_reference_alone")
     gap = 4
     canvas = np.full((3, len(samples) * (size + gap) - gap, len(cols) * (size + gap) - gap), 255, np.uint8)
     for row, (pair, preds) in enumerate(samples):

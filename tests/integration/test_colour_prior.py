@@ -199,3 +199,34 @@ def test_cli_corrupt_world_palette_is_one_line_and_nothing_written(rhone, prior_
     lines = cap.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"sar-colorize: error: the world palette {broken} "), cap.err
     assert not out.exists() and not list(tmp_path.glob("out*"))
+
+
+def test_a_reference_gives_its_coarse_colours_where_the_model_file_says_so(rhone, model_factory, tmp_path):
+    """A model that always answers grey: with coarse_from=("reference",) the output is the reference's
+    colours (red west, blue east), through tiling and blending, and says so; the world palette and a
+    model file without the field leave the grey as it is."""
+    kept = model_factory("kept.safetensors", bands=("VV", "VH"), availability=True, prior_cell=CELL,
+                         constant=(0.5, 0.5, 0.5), coarse_from=("reference",), coarse_sigma=16.0)
+    plain = model_factory("plain.safetensors", bands=("VV", "VH"), availability=True, prior_cell=CELL,
+                          constant=(0.5, 0.5, 0.5))
+    ref = write_reference(tmp_path / "ref.tif", rhone)
+    runs = {}
+    for name, model, palette in (("kept", kept, str(ref)), ("kept-world", kept, "world"), ("plain", plain, str(ref))):
+        out = tmp_path / f"{name}.tif"
+        pipeline.colorize(rhone, out, ColorizeOptions(model_path=model, backend="torch", device="cpu", palette=palette))
+        ds = gdal.Open(str(out))
+        runs[name] = (ds.ReadAsArray().astype(float), ds.GetMetadataItem("SAR_COLORIZER_PRIOR"))
+        ds = None
+    rgb, label = runs["kept"]
+    assert label == ("colour reference ref.tif (8-bit true colour, bands by colour interpretation); its coarse "
+                     "colours kept, the model's structure finer than 16 px")
+    valid = rgb.sum(axis=0) > 0
+    west, east = rgb[:, 60:160, 10:90], rgb[:, 60:160, 180:260]
+    w_ok, e_ok = valid[60:160, 10:90], valid[60:160, 180:260]
+    west_mean, east_mean = west[:, w_ok].mean(axis=1), east[:, e_ok].mean(axis=1)
+    assert west_mean[0] > west_mean[2] + 60 and east_mean[2] > east_mean[0] + 60, (west_mean, east_mean)
+    for name in ("kept-world", "plain"):
+        other, _ = runs[name]
+        on = other.sum(axis=0) > 0
+        np.testing.assert_allclose(other[:, on], 128, atol=1)  # 0.5 x 255, rounded
+    assert runs["kept-world"][1] == "world palette (NASA Blue Marble Next Generation)"

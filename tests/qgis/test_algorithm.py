@@ -101,6 +101,15 @@ def test_help_describes_the_model_from_its_metadata(tiny_model):
     assert "seed" not in text  # reproducibility details stay in the file, not in the dialog
 
 
+def test_help_says_whose_colours_the_model_keeps(model_factory):
+    kept = model_factory("kept.safetensors", prior_cell=256, coarse_from=("reference",), coarse_sigma=64.0)
+    text = colorize_algorithm.help_html(kept)
+    assert ("<p>With this model, the colours of a colour reference are kept as they are at scales above about "
+            "640 m; the model draws only the finer detail from the radar (fields, rivers, towns).</p>") in text
+    plain = colorize_algorithm.help_html(model_factory("plain.safetensors", prior_cell=256))
+    assert "are kept as they are" not in plain and colorize_algorithm.COLOUR_HELP in plain
+
+
 @pytest.mark.parametrize("relative", REAL_SCENES)
 def test_run_on_real_scene_keeps_grid_and_mask(provider, processing_module, model_factory, scene, tmp_path, relative):
     source = scene(relative)

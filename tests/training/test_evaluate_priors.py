@@ -42,7 +42,8 @@ def test_methods_scored_where_they_apply_and_other_dates_recorded(tmp_path, prio
     summary = evaluate_priors.run(prior_model, None, [str(tmp_path / "data")], [], [], str(out), None, "test",
                                   threads=1, log=lambda *_: None)
     # no place (b, c need one), no old model (a); every pair has two other dates
-    assert sorted(summary) == ["d_new_no_prior", "e_every_other_date", "e_new_other_date", "f_new_own_optical"]
+    assert sorted(summary) == ["d_new_no_prior", "e0_reference_alone", "e_every_other_date", "e_new_other_date",
+                               "f_new_own_optical"]
     assert summary["e_new_other_date"]["desert-patches"]["pairs"] == 3
     assert summary["e_every_other_date"]["desert-patches"]["pairs"] == 3
     saved = json.loads(out.read_text())
@@ -69,3 +70,20 @@ def test_two_methods_compared_on_the_pairs_both_score():
                 "p3": {"c": {"psnr": 12.0}, "e": {"psnr": 11.0}}}
     assert evaluate_priors.on_common_pairs(per_pair, "c", "e") == {"pairs": 2, "c": {"psnr": 11.0}, "e": {"psnr": 12.5}}
     assert evaluate_priors.on_common_pairs({"p2": per_pair["p2"]}, "c", "e") is None
+
+
+def test_a_model_that_adds_no_structure_gives_the_reference_alone_when_its_colours_are_kept(tmp_path, model_factory):
+    """A constant-colour model with the reference's coarse colours kept outputs the reference's colours:
+    (e) scores what (e0) does; without the rule it scores its own constant colour."""
+    one_place(tmp_path / "data", {"Jan": 1.0, "Feb": 1.3, "Jul": 0.5})
+    grey = str(model_factory("grey.safetensors", bands=("VV", "VH"), availability=True, prior_cell=32,
+                             constant=(0.5, 0.5, 0.5), coarse_sigma=8.0))
+    kept, plain = (evaluate_priors.run(grey, None, [str(tmp_path / "data")], [], [], str(tmp_path / f"{name}.json"),
+                                       None, "test", threads=1, log=lambda *_: None, coarse_from=kinds)
+                   for name, kinds in (("kept", ("reference",)), ("plain", ())))
+    for key in ("psnr", "ssim", "colour_error"):
+        assert kept["e_new_other_date"]["desert-patches"][key] == pytest.approx(
+            kept["e0_reference_alone"]["desert-patches"][key], abs=1e-3)
+    assert plain["e_new_other_date"]["desert-patches"]["colour_error"] != pytest.approx(
+        plain["e0_reference_alone"]["desert-patches"]["colour_error"], abs=1.0)
+    assert json.loads((tmp_path / "kept.json").read_text())["coarse_colours_kept_from"] == ["reference"]
