@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--palette", default="auto", metavar="auto|world|none|REFERENCE",
                    help="where the colours of the place come from: world = the built-in world palette (NASA Blue "
                         "Marble, sampled at the scene's place); REFERENCE = your own optical raster covering the "
-                        "scene (Sentinel-2 true colour or reflectance of another date, a basemap export; any CRS); "
+                        "scene (Sentinel-2 true colour or reflectance of another date, a basemap export; any CRS; "
+                        "the bundled model keeps its colours above ~640 m and draws the finer detail from the radar); "
                         "none = guessed from the radar alone; auto (default) = the world palette where the scene "
                         "is georeferenced, else none")
     p.add_argument("--reference-bands", type=parse_reference_bands, metavar="R,G,B",

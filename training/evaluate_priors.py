@@ -8,7 +8,8 @@ On the same pairs, scored against the optical in the colour convention (reflecta
   (e) the new model with a reference of another date of the same place (where the data has one): the
       date nearest in the year, as a user would pick one; and the mean over every other date (e*);
       (e0) that reference's coarse colours alone, the baseline (e) must beat as (c) must beat (b),
-  (f) the new model with the pair's own optical as the prior (an upper bound, not a use case).
+  (f) the new model with the pair's own optical as the prior (an upper bound, not a use case), and
+      (f0) those coarse colours alone.
 Methods that need a placed pair (b, c) or another date (e) are scored where those exist; every table
 row says on how many pairs. Besides PSNR/SSIM/MAE/mean colour error: the correlation of predicted and
 true luminance (negative = bright and dark swapped, the temperate-farmland failure of the first
@@ -43,6 +44,7 @@ METHODS = {
     "e0_reference_alone": "(e0) the reference's coarse colours alone, no model",
     "e_every_other_date": "(e*) new model, mean over every other date",
     "f_new_own_optical": "(f) new model, own optical as prior (upper bound)",
+    "f0_own_alone": "(f0) the own optical's coarse colours alone, no model",
 }
 
 
@@ -124,6 +126,7 @@ def predictions(pair: PairedImage, new: LoadedModel, old: Optional[LoadedModel],
     own = evaluation_prior(pair.priors, "own")
     if own is not None:
         out["f_new_own_optical"] = predict_with(new, pair.inputs(spec, prior=own), device, "reference")
+        out["f0_own_alone"] = own.window(0, pair.shape[0], 0, pair.shape[1])[:3]
     return out
 
 
@@ -176,6 +179,7 @@ def picture_grid(samples: list[tuple[PairedImage, dict[str, np.ndarray]]], spec,
     cols.remove("f_new_own_optical")
     cols.remove("e_every_other_date")
     cols.remove("e0_reference_alone")
+    cols.remove("f0_own_alone")
     gap = 4
     canvas = np.full((3, len(samples) * (size + gap) - gap, len(cols) * (size + gap) - gap), 255, np.uint8)
     for row, (pair, preds) in enumerate(samples):

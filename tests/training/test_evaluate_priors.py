@@ -43,7 +43,7 @@ def test_methods_scored_where_they_apply_and_other_dates_recorded(tmp_path, prio
                                   threads=1, log=lambda *_: None)
     # no place (b, c need one), no old model (a); every pair has two other dates
     assert sorted(summary) == ["d_new_no_prior", "e0_reference_alone", "e_every_other_date", "e_new_other_date",
-                               "f_new_own_optical"]
+                               "f0_own_alone", "f_new_own_optical"]
     assert summary["e_new_other_date"]["desert-patches"]["pairs"] == 3
     assert summary["e_every_other_date"]["desert-patches"]["pairs"] == 3
     saved = json.loads(out.read_text())

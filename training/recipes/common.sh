@@ -30,11 +30,12 @@ VALIDATION=(--only 'india-scenes/scene-3' --only 'desert-patches/*_patch_15' --o
 OLD=${OLD:-$RUNS/no-prior-model.safetensors}
 old_model() { [[ -f "$OLD" ]] || { mkdir -p "$(dirname "$OLD")"; git show 1050f8a:models/sar_colorizer.safetensors > "$OLD"; }; }
 
-# evaluate_priors ARGS...: issue 11's evaluation against model (a), on the shared data
+# evaluate_priors ARGS...: issue 11's evaluation against model (a), on the shared data (PALETTE_FIT: the
+# palette mapping, all or without-place; COARSE_FROM: whose coarse colours the output keeps, default the file's)
 evaluate_priors() {
   old_model
   "$PY" -m sar_colorizer.training.evaluate_priors --old "$OLD" --data "$DATA" --band-roles la-texas-vh=VH \
-      --threads "${EVAL_THREADS:-2}" --palette-fit "${PALETTE_FIT:-all}" "$@"
+      --threads "${EVAL_THREADS:-2}" --palette-fit "${PALETTE_FIT:-all}" ${COARSE_FROM:+--coarse-from "$COARSE_FROM"} "$@"
 }
 
 # score_prior_runs FULL LOSO_TEMPERATE LOSO_DESERT NAME LABEL [GRID_DIR]: the validation parts with the

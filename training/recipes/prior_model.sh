@@ -34,6 +34,8 @@ if [[ "$STAGE" == all || "$STAGE" == train ]]; then
   wait $A; wait $B
 fi
 
+# the shipped rule: a colour reference's coarse colours are kept (reference_colours.sh, MODEL.md)
+export COARSE_FROM=reference
 if [[ "$STAGE" == all || "$STAGE" == eval ]]; then
   score_prior_runs "$RUNS/prior/model.safetensors" "$RUNS/loso-temperate/model.safetensors" \
       "$RUNS/loso-desert/model.safetensors" priors "" docs
@@ -46,6 +48,7 @@ from sar_colorizer.training.export import publish_model, export_onnx_file
 publish_model('$RUNS/prior/model.safetensors', 'models/sar_colorizer.safetensors',
               {'validation_all_datasets': '$RUNS/eval-priors-validation.json',
                'leave_one_set_out_temperate': '$RUNS/eval-priors-loso-temperate.json',
-               'leave_one_set_out_desert': '$RUNS/eval-priors-loso-desert.json'}, commit='${TRAIN_COMMIT:-}' or None)
+               'leave_one_set_out_desert': '$RUNS/eval-priors-loso-desert.json'}, commit='${TRAIN_COMMIT:-}' or None,
+              coarse_from=('$COARSE_FROM',))
 print(export_onnx_file('models/sar_colorizer.safetensors', 'models/sar_colorizer.onnx'))"
 fi
