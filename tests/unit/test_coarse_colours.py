@@ -72,3 +72,16 @@ def test_model_file_field_round_trips_and_refuses_an_unknown_kind():
         PriorSpec.from_dict(dict(older, coarse_from=["sky"]))
     with pytest.raises(ModelFileError, match=r"coarse_sigma_px must be positive, not 0.0$"):
         PriorSpec.from_dict(dict(older, coarse_from=["palette"], coarse_sigma_px=0))
+
+
+def test_wide_blurs_go_through_few_factors_and_give_the_full_products_numbers():
+    """A 64 px blur of a 256 px tile has 6 degrees of freedom: its factors give the two full matrix
+    products' result to float rounding; a narrow blur has no small factorisation."""
+    from sar_colorizer.core.coarse_colours import blur_factors
+
+    left, right = blur_factors(256, 64.0)
+    assert left.shape == (256, 6) and right.shape == (6, 256)
+    x = np.random.default_rng(2).random((2, 3, 256, 320)).astype(np.float32)
+    full = np.matmul(np.matmul(blur_matrix(256, 64.0), x), blur_matrix(320, 64.0).T)
+    np.testing.assert_allclose(coarse(x, 64.0), full, atol=5e-6)
+    assert blur_factors(200, 8.0) is None
