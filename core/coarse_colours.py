@@ -12,8 +12,9 @@ the model:
 
 with ``coarse`` a Gaussian low-pass of ``sigma_px`` pixels (a quarter of the prior's cell), reflected
 at the tile's edges. It runs per tile, after the model and before the tiles are blended, in numpy:
-the torch and ONNX backends give the same result. MODEL.md ("Coarse colours of a reference") has
-what it was measured to change.
+the torch and ONNX backends give the same result. MODEL.md ("Coarse colours of a colour reference kept")
+has what it was measured to change, and why the shipped model keeps a reference's but not the world
+palette's.
 """
 from __future__ import annotations
 

@@ -16,10 +16,10 @@ from osgeo import gdal
 
 from . import input_guards, prior_source, raster_io, resolution, sar
 from .backends import Backend, load_backend
+from .coarse_colours import keep_coarse_colours
 from .errors import Cancelled, InputError, ModelFileError
 from .modelfile import DEFAULT_MODEL_PATH, ModelMetadata
 from .options import ColorizeOptions, ColorizeResult, batch_size_for
-from .coarse_colours import keep_coarse_colours
 from .prefetch import RunAhead
 from .tiling import BlendAccumulator, TileBatch, TileGrid, pad_to_tile, tile_batches
 from .version import product_version

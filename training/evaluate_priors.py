@@ -32,7 +32,7 @@ import numpy as np
 from ..core.modelfile import LoadedModel, load_model_file
 from .datasets import BandRoles, PairedImage, discover, load_sources
 from .evaluate import _score, predict_with, sar_grey, write_png
-from .export import keep_coarse_colours
+from .export import set_coarse_from
 from .priors import evaluation_prior, palette_fitted_without_place
 
 METHODS = {
@@ -210,7 +210,7 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
     device = torch.device("cpu")
     new = load_model_file(new_path)
     if coarse_from is not None:
-        keep_coarse_colours(new, coarse_from)
+        set_coarse_from(new, coarse_from)
     old = load_model_file(old_path) if old_path else None
     spec = new.metadata.inputs
     if spec.prior is None:

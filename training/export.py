@@ -36,7 +36,7 @@ def summarise_eval(eval_json: dict, method_prefix: str = "model:") -> dict:
     return out
 
 
-def keep_coarse_colours(loaded: LoadedModel, kinds: Sequence[str]) -> LoadedModel:
+def set_coarse_from(loaded: LoadedModel, kinds: Sequence[str]) -> LoadedModel:
     """Set which prior kinds' coarse colours the model's output keeps (PriorSpec.coarse_from,
     core/coarse_colours.py): an inference rule stored with the weights, which are unchanged."""
     spec = loaded.metadata.inputs.prior
@@ -54,10 +54,10 @@ def publish_model(src, dst, evaluations: Optional[dict[str, str]] = None, commit
                   coarse_from: Optional[Sequence[str]] = None) -> Path:
     """Copy ``src`` to ``dst`` adding ``metrics[name] = summary of eval JSON`` for each evaluation;
     ``commit`` corrects the recorded training commit when the run recorded a later HEAD;
-    ``coarse_from``: the prior kinds whose coarse colours the output keeps (keep_coarse_colours)."""
+    ``coarse_from``: the prior kinds whose coarse colours the output keeps (set_coarse_from)."""
     loaded = load_model_file(src)
     if coarse_from is not None:
-        keep_coarse_colours(loaded, coarse_from)
+        set_coarse_from(loaded, coarse_from)
     meta = loaded.metadata
     for name, path in (evaluations or {}).items():
         data = json.loads(Path(path).read_text())
