@@ -75,10 +75,20 @@ def coarse(images: np.ndarray, sigma_px: float) -> np.ndarray:
     return np.einsum("...hj,wj->...hw", np.einsum("hk,...kj->...hj", row_l, small), col_l)
 
 
-def keep_coarse_colours(pred: np.ndarray, prior: np.ndarray, sigma_px: float) -> np.ndarray:
+def keep_coarse_colours(pred: np.ndarray, prior: np.ndarray, sigma_px: float,
+                        valid: Optional[np.ndarray] = None) -> np.ndarray:
     """``pred`` (N, 3, H, W) in 0..1 with its coarse colours replaced by ``prior``'s (N, 4, H, W):
-    R, G, B, present as the model took them), as far as the prior is present; clipped to 0..1."""
+    R, G, B, present as the model took them), as far as the prior is present; clipped to 0..1.
+
+    ``valid`` (N, H, W): the SAR's valid pixels. The prediction's coarse colour is then their
+    weighted mean alone: what the model paints over nodata (a scene's collar) would otherwise shift
+    the colours of the valid pixels next to it (measured: 30 levels darker beside a nodata third)."""
     pred = np.asarray(pred, np.float32)
     present = np.clip(prior[:, 3:4], 0.0, 1.0)
-    out = pred + present * (prior[:, :3] - coarse(pred, sigma_px))
+    if valid is None or valid.all():
+        low = coarse(pred, sigma_px)
+    else:
+        weight = np.asarray(valid, np.float32)[:, None]
+        low = coarse(pred * weight, sigma_px) / np.maximum(coarse(weight, sigma_px), np.float32(1e-6))
+    out = pred + present * (prior[:, :3] - low)
     return np.clip(out, 0.0, 1.0, out=out)

@@ -325,15 +325,23 @@ def _blended(predicted: Iterable[tuple[_Batch, np.ndarray]], grid: TileGrid,
         yield done, (to_rgb_bytes(blended, ok, meta), ok, x0, band.top)
 
 
-def _predicted(jobs: Iterable[tuple[_Batch, np.ndarray]], backend: Backend,
+def _predicted(jobs: Iterable[tuple[_Batch, np.ndarray]], backend: Backend, grid: TileGrid,
                kept_sigma_px: Optional[float] = None) -> Iterator[tuple[_Batch, np.ndarray]]:
     """Each batch with the model's predictions for its inputs; with ``kept_sigma_px``, their coarse
-    colours those of the prior (the inputs' last 4 channels, core/coarse_colours.py)."""
+    colours those of the prior (the inputs' last 4 channels, core/coarse_colours.py), measured over
+    the tiles' valid pixels."""
     for job, inputs in jobs:
         pred = backend.run(inputs)
         if kept_sigma_px is not None:
-            pred = keep_coarse_colours(pred, inputs[:, -4:], kept_sigma_px)
+            pred = keep_coarse_colours(pred, inputs[:, -4:], kept_sigma_px, _tile_validity(job, grid))
         yield job, pred
+
+
+def _tile_validity(job: _Batch, grid: TileGrid) -> np.ndarray:
+    """(N, tile, tile) validity of a batch's tiles, cut and padded as their inputs are (_batches)."""
+    top, th, tw = job.batch.band.top, grid.tile_height, grid.tile_width
+    cuts = [job.valid[None, y - top: y - top + th, x - job.wx0: x - job.wx0 + tw] for x, y in job.batch.tiles]
+    return np.stack([pad_to_tile(c, grid.tile)[0] for c in cuts])
 
 
 def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, band_units, stats, prior,
@@ -360,9 +368,9 @@ def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, ba
                 progress(0.97 * done / grid.count)
 
     if queue_depth <= 0:
-        consume(_blended(_predicted(jobs, backend, kept_sigma_px), grid, meta))
+        consume(_blended(_predicted(jobs, backend, grid, kept_sigma_px), grid, meta))
         return
     with RunAhead(jobs, queue_depth, "sar-colorizer-read") as read, \
-            RunAhead(_predicted(read, backend, kept_sigma_px), queue_depth, "sar-colorizer-model") as predicted, \
+            RunAhead(_predicted(read, backend, grid, kept_sigma_px), queue_depth, "sar-colorizer-model") as predicted, \
             RunAhead(_blended(predicted, grid, meta), queue_depth, "sar-colorizer-blend") as finished:
         consume(finished)

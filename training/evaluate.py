@@ -42,9 +42,10 @@ class EvalConfig:
 
 
 def predict_image(net, x: np.ndarray, tile: int, multiple: int, device, batch_size: int = 4,
-                  kept_sigma_px: Optional[float] = None) -> np.ndarray:
+                  kept_sigma_px: Optional[float] = None, valid: Optional[np.ndarray] = None) -> np.ndarray:
     """(C,H,W) model input -> (3,H,W) prediction in [0,1], non-overlapping tiles of ``tile`` px; with
-    ``kept_sigma_px`` each tile keeps its prior's coarse colours, as at inference (core/coarse_colours.py)."""
+    ``kept_sigma_px`` each tile keeps its prior's coarse colours over its ``valid`` (H,W) pixels, as at
+    inference (core/coarse_colours.py)."""
     import torch
 
     c, h, w = x.shape
@@ -52,6 +53,7 @@ def predict_image(net, x: np.ndarray, tile: int, multiple: int, device, batch_si
     ph, pw = -(-h // t) * t, -(-w // t) * t
     mode = "reflect" if (ph - h < h and pw - w < w) else "edge"
     xp = np.pad(x, ((0, 0), (0, ph - h), (0, pw - w)), mode=mode)
+    vp = None if valid is None else np.pad(valid, ((0, ph - h), (0, pw - w)), mode=mode)
     out = np.zeros((3, ph, pw), np.float32)
     windows = [(r, q) for r in range(0, ph, t) for q in range(0, pw, t)]
     with torch.inference_mode():
@@ -60,7 +62,8 @@ def predict_image(net, x: np.ndarray, tile: int, multiple: int, device, batch_si
             xb = torch.from_numpy(np.stack([xp[:, r:r + t, q:q + t] for r, q in batch])).to(device)
             yb = net(xb).float().cpu().numpy()
             if kept_sigma_px is not None:
-                yb = keep_coarse_colours(yb, xb[:, -4:].cpu().numpy(), kept_sigma_px)
+                vb = None if vp is None else np.stack([vp[r:r + t, q:q + t] for r, q in batch])
+                yb = keep_coarse_colours(yb, xb[:, -4:].cpu().numpy(), kept_sigma_px, vb)
             for (r, q), y in zip(batch, yb):
                 out[:, r:r + t, q:q + t] = y
     return out[:, :h, :w]
@@ -122,7 +125,7 @@ def evaluate(models: Sequence[LoadedModel], pairs: Sequence[PairedImage], baseli
                 spec = m.metadata.inputs
                 available = {b: 1 for b in pair.bands if b not in drop}
                 check_bands_for_model(available, spec, pair.name)
-                pred = predict_with(m, pair.inputs(spec, drop=drop), device, prior_kind(pair.prior_mode))
+                pred = predict_with(m, pair.inputs(spec, drop=drop), device, prior_kind(pair.prior_mode), pair.valid)
                 preds.setdefault(name, []).append(pred)
             elif name == "constant_mean_colour":
                 mean = models[0].metadata.training.get("target_mean_rgb")
@@ -147,14 +150,16 @@ def evaluate(models: Sequence[LoadedModel], pairs: Sequence[PairedImage], baseli
     return results, preds
 
 
-def predict_with(m: LoadedModel, x: np.ndarray, device, prior_kind: str = "") -> np.ndarray:
+def predict_with(m: LoadedModel, x: np.ndarray, device, prior_kind: str = "",
+                 valid: Optional[np.ndarray] = None) -> np.ndarray:
     """A whole pair's prediction by a model file's network, tiled without overlap at its tile size;
     ``prior_kind`` ("reference", "palette"): where the prior in ``x`` came from, whose coarse colours
-    the output keeps if the model file says so (PriorSpec.coarse_from), as the pipeline does."""
+    the output keeps if the model file says so (PriorSpec.coarse_from), over the ``valid`` SAR pixels,
+    as the pipeline does."""
     spec = m.metadata.inputs.prior
     kept = spec.coarse_sigma_px if spec is not None and spec.keeps_coarse_colours_of(prior_kind) else None
     return predict_image(_net(m, device), x, m.metadata.tile.size, m.metadata.architecture.multiple, device,
-                         kept_sigma_px=kept)
+                         kept_sigma_px=kept, valid=valid)
 
 
 _NETS: dict[int, object] = {}

@@ -98,7 +98,7 @@ def structure_check(pairs: Sequence[PairedImage], new: LoadedModel, device) -> d
                 continue
             other = others[len(others) // 2]
             x = pair.inputs(new.metadata.inputs, prior=other.priors.own)
-            pred = predict_with(new, x, device, "reference")
+            pred = predict_with(new, x, device, "reference", pair.valid)
             rows.append({"pair": pair.name, "prior_from": other.name,
                          "edges_vs_own_optical": edge_correlation(pred, pair.target_float()),
                          "edges_vs_prior_source_optical": edge_correlation(pred, other.target_float())})
@@ -117,15 +117,15 @@ def predictions(pair: PairedImage, new: LoadedModel, old: Optional[LoadedModel],
     if palette is not None:
         h, w = pair.shape
         out["b_palette_constant"] = palette.window(0, h, 0, w)[:3]
-        out["c_new_world_palette"] = predict_with(new, pair.inputs(spec, prior=palette), device, "palette")
+        out["c_new_world_palette"] = predict_with(new, pair.inputs(spec, prior=palette), device, "palette", pair.valid)
     out["d_new_no_prior"] = predict_with(new, pair.inputs(spec, use_default_prior=False), device)
     other = evaluation_prior(pair.priors, "other-date")
     if other is not None:
-        out["e_new_other_date"] = predict_with(new, pair.inputs(spec, prior=other), device, "reference")
+        out["e_new_other_date"] = predict_with(new, pair.inputs(spec, prior=other), device, "reference", pair.valid)
         out["e0_reference_alone"] = other.window(0, pair.shape[0], 0, pair.shape[1])[:3]
     own = evaluation_prior(pair.priors, "own")
     if own is not None:
-        out["f_new_own_optical"] = predict_with(new, pair.inputs(spec, prior=own), device, "reference")
+        out["f_new_own_optical"] = predict_with(new, pair.inputs(spec, prior=own), device, "reference", pair.valid)
         out["f0_own_alone"] = own.window(0, pair.shape[0], 0, pair.shape[1])[:3]
     return out
 
@@ -136,7 +136,8 @@ def every_other_date(pair: PairedImage, new: LoadedModel, device) -> Optional[di
     if not others:
         return None
     spec, target = new.metadata.inputs, pair.target_float()
-    scores = [score(predict_with(new, pair.inputs(spec, prior=other), device, "reference"), target, pair.target_valid)
+    scores = [score(predict_with(new, pair.inputs(spec, prior=other), device, "reference", pair.valid), target,
+                    pair.target_valid)
               for other in others]
     return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
 

@@ -183,3 +183,41 @@ def test_a_reference_of_the_place_gives_the_output_its_coarse_colours(bundled, t
     assert np.abs(free.mean(axis=(1, 2)) - truth.mean(axis=(1, 2))).max() > 20
     assert kept_psnr > free_psnr + 5
     assert kept.std(axis=(1, 2)).min() > 5  # the structure is the model's, not a flat colour
+
+
+def test_a_nodata_collar_does_not_shift_the_kept_colours_beside_it(tmp_path):
+    """The Rhone scene with its western 100 columns set to nodata, under a uniform reference: the valid
+    pixels beside the nodata get about the colours they get in the whole scene (measured: within 6
+    levels; 30 levels darker before the rule weighed the prediction's coarse colour by validity)."""
+    import numpy as np
+    from osgeo import gdal
+
+    from sar_colorizer.core.cli import main
+
+    scene = DATA_ROOT / "scenes" / "rhone-delta_vv_db_utm31n.tif"
+    if not scene.is_file():
+        pytest.skip(f"real data not found at {scene} (needs ../shared/data)")
+    collar = tmp_path / "collar.tif"
+    ds = gdal.Translate(str(collar), str(scene))
+    band = ds.GetRasterBand(1)
+    vv = band.ReadAsArray()
+    vv[:, :100] = band.GetNoDataValue()
+    band.WriteArray(vv)
+    ds = None
+    src = gdal.Open(str(scene))
+    ref = gdal.GetDriverByName("GTiff").Create(str(tmp_path / "ref.tif"), src.RasterXSize, src.RasterYSize, 3, gdal.GDT_Byte)
+    ref.SetGeoTransform(src.GetGeoTransform())
+    ref.SetProjection(src.GetProjection())
+    for b, value in enumerate((70, 100, 60)):
+        rb = ref.GetRasterBand(b + 1)
+        rb.SetColorInterpretation((gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand)[b])
+        rb.WriteArray(np.full((src.RasterYSize, src.RasterXSize), value, np.uint8))
+    ref = src = None
+    strips = {}
+    for name, path in (("whole", scene), ("collar", collar)):
+        out = tmp_path / f"{name}_rgb.tif"
+        assert main([str(path), str(out), "--palette", str(tmp_path / "ref.tif"), "--backend", "onnx", "-q"]) == 0
+        ds = gdal.Open(str(out))
+        strips[name] = ds.ReadAsArray()[:, :, 100:130].astype(float).mean(axis=(1, 2))
+        ds = None
+    assert np.abs(strips["collar"] - strips["whole"]).max() < 10, strips

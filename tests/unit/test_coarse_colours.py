@@ -85,3 +85,20 @@ def test_wide_blurs_go_through_few_factors_and_give_the_full_products_numbers():
     full = np.matmul(np.matmul(blur_matrix(256, 64.0), x), blur_matrix(320, 64.0).T)
     np.testing.assert_allclose(coarse(x, 64.0), full, atol=5e-6)
     assert blur_factors(200, 8.0) is None
+
+
+def test_what_the_model_paints_over_nodata_does_not_shift_the_valid_pixels_colours():
+    """Left half valid and painted 0.3, right half nodata and painted 0.9: with the validity the
+    valid half's coarse colour becomes the prior's up to the nodata edge; without it the nodata's
+    brightness leaks in and the valid pixels beside it are pushed darker."""
+    pred = np.full((1, 3, 96, 128), 0.3, np.float32)
+    pred[..., 64:] = 0.9
+    valid = np.zeros((1, 96, 128), bool)
+    valid[..., :64] = True
+    prior = np.zeros((1, 4, 96, 128), np.float32)
+    prior[0, :3], prior[0, 3] = 0.5, 1.0
+    weighted = keep_coarse_colours(pred, prior, 16.0, valid)
+    np.testing.assert_allclose(weighted[..., :64], 0.5, atol=1e-4)
+    unweighted = keep_coarse_colours(pred, prior, 16.0)
+    assert float(unweighted[..., 48:64].mean()) < 0.4
+    np.testing.assert_array_equal(keep_coarse_colours(pred, prior, 16.0, np.ones((1, 96, 128), bool)), unweighted)
