@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -109,3 +110,22 @@ def benchmark():
     if folder not in sys.path:
         sys.path.append(folder)
     return importlib.import_module
+
+
+def uniform_reference(scene: Path, out: Path, colour, crs: Optional[str] = None) -> Path:
+    """An 8-bit true-colour GeoTIFF of one ``colour`` (r, g, b) over ``scene``: on its grid, or
+    reprojected to ``crs`` (e.g. "EPSG:4326") as a user's reference of another CRS would be."""
+    import numpy as np
+    from osgeo import gdal
+
+    src = gdal.Open(str(scene))
+    grid = gdal.Warp("", src, format="MEM", dstSRS=crs) if crs else src
+    ds = gdal.GetDriverByName("GTiff").Create(str(out), grid.RasterXSize, grid.RasterYSize, 3, gdal.GDT_Byte)
+    ds.SetGeoTransform(grid.GetGeoTransform())
+    ds.SetProjection(grid.GetProjection())
+    for b, value in enumerate(colour):
+        band = ds.GetRasterBand(b + 1)
+        band.SetColorInterpretation((gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand)[b])
+        band.WriteArray(np.full((grid.RasterYSize, grid.RasterXSize), value, np.uint8))
+    ds = grid = src = None
+    return out

@@ -21,6 +21,7 @@ from qgis.core import (
 
 from sar_colorizer import deps
 from sar_colorizer.processing_provider import colorize_algorithm
+from tests.conftest import uniform_reference
 
 ALG = "sarcolorizer:colorizesar"
 RHONE = "rhone-delta_vv_db_utm31n.tif"
@@ -396,21 +397,9 @@ def test_colour_reference_and_world_palette_reach_the_model(provider, processing
                                                              tmp_path):
     """A model with a colour prior: the world palette by default, none when unticked, the reference layer when
     given; the output records which (issue 11). Batch mode and the Modeler use these same parameters."""
-    from osgeo import gdal as _gdal
-
     source = scene(RHONE)
     model = model_factory("prior.safetensors", bands=("VV", "VH"), availability=True, prior_cell=64)
-    ref = tmp_path / "reference.tif"
-    src = _gdal.Open(str(source))
-    wgs = _gdal.Warp("", src, format="MEM", dstSRS="EPSG:4326")
-    out_ds = _gdal.GetDriverByName("GTiff").Create(str(ref), wgs.RasterXSize, wgs.RasterYSize, 3, _gdal.GDT_Byte)
-    out_ds.SetGeoTransform(wgs.GetGeoTransform())
-    out_ds.SetProjection(wgs.GetProjection())
-    for b, value in enumerate((60, 90, 40)):
-        band = out_ds.GetRasterBand(b + 1)
-        band.SetColorInterpretation((_gdal.GCI_RedBand, _gdal.GCI_GreenBand, _gdal.GCI_BlueBand)[b])
-        band.WriteArray(np.full((wgs.RasterYSize, wgs.RasterXSize), value, np.uint8))
-    out_ds = wgs = src = None
+    ref = uniform_reference(source, tmp_path / "reference.tif", (60, 90, 40), crs="EPSG:4326")
     recorded = {}
     for case, params in {"world": {}, "none": {"WORLD_PALETTE": False},
                          "reference": {"COLOUR_REFERENCE": str(ref)}}.items():
@@ -418,7 +407,7 @@ def test_colour_reference_and_world_palette_reach_the_model(provider, processing
         feedback = RecordingFeedback()
         processing_module.run(ALG, {"INPUT": str(source), "MODEL": str(model), "OUTPUT": str(out), **params},
                               feedback=feedback)
-        ds = _gdal.Open(str(out))
+        ds = gdal.Open(str(out))
         recorded[case] = ds.GetMetadataItem("SAR_COLORIZER_PRIOR")
         ds = None
     assert recorded == {

@@ -7,6 +7,8 @@ import torch
 
 from sar_colorizer.core.modelfile import DEFAULT_MODEL_PATH, load_model_file, read_metadata
 
+from tests.conftest import uniform_reference
+
 from .conftest import DATA_ROOT
 
 MISSING = f"{DEFAULT_MODEL_PATH} is missing: make it with training/recipes/prior_model.sh"
@@ -204,19 +206,11 @@ def test_a_nodata_collar_does_not_shift_the_kept_colours_beside_it(tmp_path):
     vv[:, :100] = band.GetNoDataValue()
     band.WriteArray(vv)
     ds = None
-    src = gdal.Open(str(scene))
-    ref = gdal.GetDriverByName("GTiff").Create(str(tmp_path / "ref.tif"), src.RasterXSize, src.RasterYSize, 3, gdal.GDT_Byte)
-    ref.SetGeoTransform(src.GetGeoTransform())
-    ref.SetProjection(src.GetProjection())
-    for b, value in enumerate((70, 100, 60)):
-        rb = ref.GetRasterBand(b + 1)
-        rb.SetColorInterpretation((gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand)[b])
-        rb.WriteArray(np.full((src.RasterYSize, src.RasterXSize), value, np.uint8))
-    ref = src = None
+    ref = uniform_reference(scene, tmp_path / "ref.tif", (70, 100, 60))
     strips = {}
     for name, path in (("whole", scene), ("collar", collar)):
         out = tmp_path / f"{name}_rgb.tif"
-        assert main([str(path), str(out), "--palette", str(tmp_path / "ref.tif"), "--backend", "onnx", "-q"]) == 0
+        assert main([str(path), str(out), "--palette", str(ref), "--backend", "onnx", "-q"]) == 0
         ds = gdal.Open(str(out))
         strips[name] = ds.ReadAsArray()[:, :, 100:130].astype(float).mean(axis=(1, 2))
         ds = None
