@@ -60,24 +60,30 @@ class PriorSpec:
             d |= {"coarse_from": list(self.coarse_from), "coarse_sigma_px": self.coarse_sigma_px}
         return d
 
+    def __post_init__(self) -> None:
+        # here, not in from_dict: a spec made in code (training, re-publishing) is checked alike
+        unknown = [k for k in self.coarse_from if k not in PRIOR_KINDS]
+        if unknown:
+            raise ModelFileError(f"model colour prior keeps the coarse colours of {unknown}; this version knows "
+                                 f"{list(PRIOR_KINDS)}")
+        if not self.coarse_sigma_px > 0:
+            raise ModelFileError(f"model colour prior's coarse_sigma_px must be positive, not {self.coarse_sigma_px}")
+
     @classmethod
     def from_dict(cls, d: dict) -> "PriorSpec":
         channels = tuple(str(c) for c in d.get("channels", cls.channels))
         if len(channels) != 4:
             raise ModelFileError(f"model colour prior has {len(channels)} channels; this version knows 4 (R, G, B, present)")
-        coarse_from = tuple(str(k) for k in d.get("coarse_from", ()))
-        unknown = [k for k in coarse_from if k not in PRIOR_KINDS]
-        if unknown:
-            raise ModelFileError(f"model colour prior keeps the coarse colours of {unknown}; this version knows "
-                                 f"{list(PRIOR_KINDS)}")
-        sigma = float(d.get("coarse_sigma_px", 64.0))
-        if not sigma > 0:
-            raise ModelFileError(f"model colour prior's coarse_sigma_px must be positive, not {sigma}")
         return cls(channels=channels, cell_px=int(d.get("cell_px", 256)), convention=str(d.get("convention", "")),
-                   coarse_from=coarse_from, coarse_sigma_px=sigma)
+                   coarse_from=tuple(str(k) for k in d.get("coarse_from", ())),
+                   coarse_sigma_px=float(d.get("coarse_sigma_px", 64.0)))
 
     def keeps_coarse_colours_of(self, kind: str) -> bool:
         return kind in self.coarse_from
+
+    def kept_sigma_px(self, kind: str) -> Optional[float]:
+        """The blur scale to keep a prior of ``kind``'s coarse colours at (core/coarse_colours.py), or None."""
+        return self.coarse_sigma_px if self.keeps_coarse_colours_of(kind) else None
 
 
 @dataclass(frozen=True)

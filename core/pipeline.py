@@ -248,11 +248,9 @@ def _colorize(input_path, output_path, options: ColorizeOptions, progress: Optio
     try:
         sink = writer if not raster.output_window else raster_io.CroppedWriter(
             writer, raster.output_window[0] - raster.window[0], raster.output_window[1] - raster.window[1])
-        kept = meta.inputs.prior.coarse_sigma_px if prior.grid is not None and \
-            meta.inputs.prior.keeps_coarse_colours_of(prior.kind) else None
         _run_tiles(raster, grid, backend, meta, band_units, stats, prior.grid, sink,
                    batch_size_for(backend.device, options.batch_size),
-                   model_queue_depth(backend.device), progress, is_cancelled, kept)
+                   model_queue_depth(backend.device), progress, is_cancelled, prior.kept_sigma_px)
         if is_cancelled and is_cancelled():
             raise Cancelled("cancelled: no output was written")
         writer.commit()
@@ -285,7 +283,7 @@ def _batches(raster, grid: TileGrid, meta: ModelMetadata, band_units, stats,
     GDAL errors raise here too when this runs in a reading thread (newer GDAL bindings may keep
     that setting per thread); the setting is put back in the same thread, when the iteration
     ends or is closed there (RunAhead closes it in its thread)."""
-    th, tw = grid.tile_height, grid.tile_width
+    tw = grid.tile_width
     with raster_io.gdal_exceptions():
         wx0 = wx1 = 0
         for batch in tile_batches(grid, batch_size):
@@ -298,9 +296,16 @@ def _batches(raster, grid: TileGrid, meta: ModelMetadata, band_units, stats,
                 wx0, wx1 = batch.tiles[0][0], grid.xs[last // per_column] + tw
                 window, valid = read_strip(raster, band.top, band.height, meta, band_units, stats,
                                            x0=wx0, cols=wx1 - wx0, prior=prior)
-            cut = [window[:, y - band.top : y - band.top + th, x - wx0 : x - wx0 + tw] for x, y in batch.tiles]
-            inputs = np.ascontiguousarray(np.stack([pad_to_tile(c, grid.tile) for c in cut]), dtype=np.float32)
+            inputs = np.ascontiguousarray(_cut_tiles(window, batch, wx0, grid), dtype=np.float32)
             yield _Batch(batch, valid, wx0), inputs
+
+
+def _cut_tiles(window: np.ndarray, batch: TileBatch, wx0: int, grid: TileGrid) -> np.ndarray:
+    """(N, C, tile, tile): a batch's tiles cut from a (C, rows, cols) window that starts at its band's
+    top row and column ``wx0``, each padded to the full tile (pad_to_tile)."""
+    top, th, tw = batch.band.top, grid.tile_height, grid.tile_width
+    return np.stack([pad_to_tile(window[:, y - top: y - top + th, x - wx0: x - wx0 + tw], grid.tile)
+                     for x, y in batch.tiles])
 
 
 def _blended(predicted: Iterable[tuple[_Batch, np.ndarray]], grid: TileGrid,
@@ -339,9 +344,7 @@ def _predicted(jobs: Iterable[tuple[_Batch, np.ndarray]], backend: Backend, grid
 
 def _tile_validity(job: _Batch, grid: TileGrid) -> np.ndarray:
     """(N, tile, tile) validity of a batch's tiles, cut and padded as their inputs are (_batches)."""
-    top, th, tw = job.batch.band.top, grid.tile_height, grid.tile_width
-    cuts = [job.valid[None, y - top: y - top + th, x - job.wx0: x - job.wx0 + tw] for x, y in job.batch.tiles]
-    return np.stack([pad_to_tile(c, grid.tile)[0] for c in cuts])
+    return _cut_tiles(job.valid[None], job.batch, job.wx0, grid)[:, 0]
 
 
 def _run_tiles(raster, grid: TileGrid, backend: Backend, meta: ModelMetadata, band_units, stats, prior,

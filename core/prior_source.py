@@ -28,6 +28,7 @@ class ChosenPrior:
     grid: object   # core.prior.PriorGrid over the whole dataset, or None: no prior
     label: str     # what the output's metadata records
     kind: str = ""  # "reference", "palette" (modelfile.PRIOR_KINDS) or "" (no prior)
+    kept_sigma_px: Optional[float] = None  # its coarse colours kept at this scale (core/coarse_colours.py)
 
 
 def scene_prior(raster, meta: ModelMetadata, palette: str, say: Callable[[str], None],
@@ -64,6 +65,7 @@ def scene_prior(raster, meta: ModelMetadata, palette: str, say: Callable[[str], 
 
 def _chosen(grid, label: str, kind: str, spec) -> ChosenPrior:
     """The prior, its label saying whether the output keeps its coarse colours (core/coarse_colours.py)."""
-    if spec.keeps_coarse_colours_of(kind):
-        label += f"; its coarse colours kept, the model's structure finer than {spec.coarse_sigma_px:g} px"
-    return ChosenPrior(grid, label, kind)
+    sigma = spec.kept_sigma_px(kind)
+    if sigma is not None:
+        label += f"; its coarse colours kept, the model's structure finer than {sigma:g} px"
+    return ChosenPrior(grid, label, kind, sigma)

@@ -456,7 +456,7 @@ def colour_help(meta) -> str:
     spec = meta.inputs.prior if meta is not None else None
     if spec is None or not spec.coarse_from:
         return COLOUR_HELP
-    which = " and ".join(KEPT_COLOURS[k] for k in spec.coarse_from if k in KEPT_COLOURS)
+    which = " and ".join(KEPT_COLOURS[k] for k in spec.coarse_from)  # PriorSpec allows these kinds only
     metres = spec.coarse_sigma_px * meta.pixel_size_m
     return COLOUR_HELP + (
         f"<p>With this model, the colours of {which} are kept as they are at scales above about "

@@ -157,7 +157,7 @@ def predict_with(m: LoadedModel, x: np.ndarray, device, prior_kind: str = "",
     the output keeps if the model file says so (PriorSpec.coarse_from), over the ``valid`` SAR pixels,
     as the pipeline does."""
     spec = m.metadata.inputs.prior
-    kept = spec.coarse_sigma_px if spec is not None and spec.keeps_coarse_colours_of(prior_kind) else None
+    kept = spec.kept_sigma_px(prior_kind) if spec is not None else None
     return predict_image(_net(m, device), x, m.metadata.tile.size, m.metadata.architecture.multiple, device,
                          kept_sigma_px=kept, valid=valid)
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ..core.modelfile import PRIOR_KINDS, LoadedModel, load_model_file, save_model_file
+from ..core.modelfile import LoadedModel, load_model_file, save_model_file
 
 
 def export_onnx_file(model_path, onnx_path) -> Path:
@@ -42,10 +42,7 @@ def set_coarse_from(loaded: LoadedModel, kinds: Sequence[str]) -> LoadedModel:
     spec = loaded.metadata.inputs.prior
     if spec is None:
         raise ValueError(f"{loaded.path} takes no colour prior")
-    unknown = [k for k in kinds if k not in PRIOR_KINDS]
-    if unknown:
-        raise ValueError(f"unknown prior kind(s) {unknown}; known: {list(PRIOR_KINDS)}")
-    inputs = replace(loaded.metadata.inputs, prior=replace(spec, coarse_from=tuple(kinds)))
+    inputs = replace(loaded.metadata.inputs, prior=replace(spec, coarse_from=tuple(kinds)))  # PriorSpec checks the kinds
     loaded.metadata = replace(loaded.metadata, inputs=inputs)
     return loaded
 
