@@ -62,6 +62,11 @@ def train_parser() -> argparse.ArgumentParser:
                         "adding only finer structure (core/coarse_colours.py); for the world palette and references")
     p.add_argument("--prior-coarse-sigma", type=float, default=64.0,
                    help="with --prior-keep-coarse: the Gaussian scale in px above which colours are the prior's")
+    p.add_argument("--prior-recolour", type=float, default=0.0,
+                   help="with --prior: share of the tiles with a prior whose target and prior get one random colour "
+                        "gain, so that the colour can only come from the prior (training/priors.recolour_tile)")
+    p.add_argument("--prior-recolour-sigma", type=float, default=0.5,
+                   help="with --prior-recolour: the log-gain std per channel")
     p.add_argument("--prior-cell", type=int, default=256, help="prior cell size in px (its coarseness)")
     p.add_argument("--prior-dropout", type=float, default=0.2, help="share of tiles with no prior")
     p.add_argument("--prior-own", type=float, default=0.3,
@@ -102,7 +107,8 @@ def train_main(argv: Optional[Sequence[str]] = None) -> int:
         max_minutes=args.max_minutes, name=args.name, description=args.description,
         prior=args.prior, prior_cell=args.prior_cell, prior_dropout=args.prior_dropout, prior_own=args.prior_own,
         prior_residual=args.prior_residual, prior_keep_coarse=args.prior_keep_coarse,
-        prior_coarse_sigma=args.prior_coarse_sigma,
+        prior_coarse_sigma=args.prior_coarse_sigma, prior_recolour=args.prior_recolour,
+        prior_recolour_sigma=args.prior_recolour_sigma,
     )
     try:
         result = train(cfg)

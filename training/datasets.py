@@ -475,6 +475,9 @@ class RandomTileDataset:
         y = pair.target_float(slice(r0 + dy, r0 + dy + t), slice(c0 + dx, c0 + dx + t))
         v = pair.valid[r0:r0 + t, c0:c0 + t] & pair.target_valid[r0 + dy:r0 + dy + t, c0 + dx:c0 + dx + t]
         x, y, v = augment_pair(x, y, v, rng, self.augment)
+        if prior is not None:
+            from .priors import recolour_tile
+            x, y = recolour_tile(x, y, self.spec.sar_channels, rng, self.prior)
         return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(v)
 
 

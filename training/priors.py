@@ -51,6 +51,8 @@ class PriorConfig:
     own_fraction: float = 0.3   # tiles whose prior is their own optical with a colour error
     error_sigma: tuple[float, float, float] = (0.25, 0.25, 0.25)  # log-gain std per channel
     brightness_sigma: float = 0.0  # one extra log-gain shared by the three channels
+    recolour: float = 0.0       # tiles with a prior whose target and prior get the same random colour
+    recolour_sigma: float = 0.5  # its log-gain std per channel
 
     @classmethod
     def measured(cls, **kw) -> "PriorConfig":
@@ -175,6 +177,22 @@ def pick_training_prior(priors: Optional[PairPriors], rng: np.random.Generator,
         gains = np.exp(rng.normal(0.0, config.error_sigma) + rng.normal(0.0, config.brightness_sigma or 1e-9))
         return _with_gain(priors.own, gains) if priors.own.any else None
     return real[int(rng.integers(len(real)))]
+
+
+def recolour_tile(x: np.ndarray, y: np.ndarray, first_prior_channel: int, rng: np.random.Generator,
+                  config: PriorConfig) -> tuple[np.ndarray, np.ndarray]:
+    """With a prior, part of the tiles get one random colour gain on both the target and the prior.
+    In the training data a place's colour goes with its kind of backscatter (desert SAR, desert
+    orange), so a network can learn the colour from the SAR and ignore the prior: in a place it never
+    saw, it then paints its training places' colours. Recoloured, the tile's colour can only come
+    from the prior; its structure still comes from the SAR."""
+    if config.recolour <= 0 or rng.random() >= config.recolour:
+        return x, y
+    gain = np.exp(rng.normal(0.0, config.recolour_sigma, 3)).astype(np.float32)[:, None, None]
+    x = x.copy()
+    rgb = slice(first_prior_channel, first_prior_channel + 3)
+    x[rgb] *= gain
+    return x, np.clip(y * gain, 0.0, 1.0)
 
 
 def evaluation_prior(priors: Optional[PairPriors], mode: str) -> Optional[PriorGrid]:

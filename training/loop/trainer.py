@@ -79,6 +79,8 @@ class TrainConfig:
     prior_residual: bool = False       # output = prior colour (logits) + the network's correction
     prior_keep_coarse: bool = False    # trained as run: the output keeps the prior's coarse colours
     prior_coarse_sigma: float = 64.0   # (core/coarse_colours.py; for the world palette and references)
+    prior_recolour: float = 0.0        # share of tiles with a prior recoloured with it (priors.recolour_tile)
+    prior_recolour_sigma: float = 0.5
 
     @property
     def run_path(self) -> Path:
@@ -92,7 +94,8 @@ class TrainConfig:
                          units="dB", normalisation=Normalisation(), prior=prior)
 
     def prior_config(self) -> PriorConfig:
-        return PriorConfig.measured(dropout=self.prior_dropout, own_fraction=self.prior_own)
+        return PriorConfig.measured(dropout=self.prior_dropout, own_fraction=self.prior_own,
+                                    recolour=self.prior_recolour, recolour_sigma=self.prior_recolour_sigma)
 
     def architecture(self) -> ArchitectureConfig:
         return ArchitectureConfig(in_channels=self.input_spec().channels, base_channels=self.base_channels,
