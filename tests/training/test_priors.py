@@ -118,3 +118,65 @@ def test_palette_fitted_without_the_pairs_place_rescales_only_the_fitted_places(
     # the four reflectance places each have their own refit, every one different from the shipped gains
     assert len(mapping["leave_one_place_out"]) == 4
     assert all(v["gain"] != mapping["gain"] for v in mapping["leave_one_place_out"].values())
+
+
+def test_recoloured_tiles_get_one_colour_gain_on_target_and_prior_and_nothing_else():
+    from sar_colorizer.training.priors import recolour_tile
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0.0, 1.0, (8, 16, 16)).astype(np.float32)  # VV, VH, 2 flags, prior R, G, B, present
+    y = rng.uniform(0.0, 0.9, (3, 16, 16)).astype(np.float32)
+    config = PriorConfig(recolour=1.0, recolour_sigma=0.4)
+    gains = []
+    for _ in range(2000):
+        x2, y2 = recolour_tile(x, y, 4, rng, config)
+        gain = x2[4:7, 0, 0] / x[4:7, 0, 0]
+        np.testing.assert_allclose(x2[4:7], x[4:7] * gain[:, None, None], rtol=1e-5)
+        np.testing.assert_allclose(y2, np.clip(y * gain[:, None, None], 0.0, 1.0), rtol=1e-5)
+        np.testing.assert_array_equal(x2[[0, 1, 2, 3, 7]], x[[0, 1, 2, 3, 7]])  # SAR, flags, presence
+        gains.append(gain)
+    assert np.log(gains).std(axis=0) == pytest.approx([0.4, 0.4, 0.4], abs=0.03)
+    assert np.log(gains).mean(axis=0) == pytest.approx([0.0, 0.0, 0.0], abs=0.03)
+
+
+def test_recolouring_at_its_rate_and_without_drawing_when_off():
+    from sar_colorizer.training.priors import recolour_tile
+
+    x = np.full((8, 4, 4), 0.5, np.float32)
+    y = np.full((3, 4, 4), 0.5, np.float32)
+    rng = np.random.default_rng(0)
+    changed = [not np.array_equal(recolour_tile(x, y, 4, rng, PriorConfig(recolour=0.3))[1], y) for _ in range(4000)]
+    assert np.mean(changed) == pytest.approx(0.3, abs=0.02)
+    # off (the default): inputs returned as they are and no random number drawn, so runs of earlier
+    # recipes cut the same tiles
+    rng, untouched = np.random.default_rng(5), np.random.default_rng(5)
+    x2, y2 = recolour_tile(x, y, 4, rng, PriorConfig())
+    assert x2 is x and y2 is y
+    assert rng.random() == untouched.random()
+
+
+@pytest.mark.skipif(not TRAIN.is_dir(), reason=f"real data not found at {TRAIN} (needs ../shared/data)")
+def test_real_training_tiles_recoloured_are_the_same_tiles_with_one_gain_on_target_and_prior():
+    from sar_colorizer.training.datasets import BandRoles, RandomTileDataset, discover, load_sources
+
+    sources = [s for s in discover(TRAIN) if s.name.startswith("desert-patches/zone_9_a_")][:6]
+    spec = InputSpec(bands=("VV", "VH"), availability_channels=True, prior=PriorSpec(cell_px=256))
+    pairs = load_sources(sources, spec, BandRoles.parse([]))
+    plain = RandomTileDataset(pairs, spec, tile=64, length=40, seed=7, prior=PriorConfig(dropout=0.2))
+    recoloured = RandomTileDataset(pairs, spec, tile=64, length=40, seed=7,
+                                   prior=PriorConfig(dropout=0.2, recolour=1.0, recolour_sigma=0.5))
+    with_prior = 0
+    for i in range(40):
+        (x0, y0, v0), (x1, y1, v1) = plain[i], recoloured[i]
+        x0, y0, x1, y1 = (t.numpy() for t in (x0, y0, x1, y1))
+        np.testing.assert_array_equal(x1[:4], x0[:4])  # the same window, bands and augmentation
+        np.testing.assert_array_equal(v1.numpy(), v0.numpy())
+        if not x0[7].any():  # no prior: not recoloured
+            np.testing.assert_array_equal(y1, y0)
+            continue
+        with_prior += 1
+        gain = x1[4:7].sum(axis=(1, 2)) / x0[4:7].sum(axis=(1, 2))
+        assert np.ptp(gain) > 0.01  # a colour change, not only a brightness one
+        np.testing.assert_allclose(x1[4:7], x0[4:7] * gain[:, None, None], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(y1, np.clip(y0 * gain[:, None, None], 0.0, 1.0), rtol=1e-4, atol=1e-6)
+    assert 20 <= with_prior < 40
