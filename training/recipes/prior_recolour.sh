@@ -10,35 +10,47 @@
 # kept as the shipped model does (COARSE_FROM=reference).
 #   bash training/recipes/prior_recolour.sh          # train, then evaluate
 #   STAGE=eval bash training/recipes/prior_recolour.sh
+#   RESIDUAL=1 bash training/recipes/prior_recolour.sh   # the same with --prior-residual (runs *-residual)
+#   ONLY=loso-temperate bash ...                        # one of: full, loso-temperate, loso-desert
 # A run whose folder holds a checkpoint resumes from it.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 PRIOR+=(--prior-recolour 0.5 --prior-recolour-sigma 0.5)
+NAME=recolour LABEL="recoloured tiles"
+if [[ "${RESIDUAL:-0}" == 1 ]]; then PRIOR+=(--prior-residual); NAME=recolour-residual LABEL="recoloured tiles, prior residual"; fi
+ONLY=${ONLY:-}
 MAIN_EPOCHS=${MAIN_EPOCHS:-20}
 LOSO_EPOCHS=${LOSO_EPOCHS:-10}
 MAIN_MINUTES=${MAIN_MINUTES:-70}
 LOSO_MINUTES=${LOSO_MINUTES:-35}
 resume() { [[ -f "$RUNS/$1/model.run/checkpoint.pt" ]] && echo --resume || true; }
 
+# train_run PART: full (all but the validation parts), loso-temperate or loso-desert
+train_run() {
+  local part=$1 out=$NAME epochs=$MAIN_EPOCHS minutes=$MAIN_MINUTES exclude=()
+  [[ -z "$ONLY" || "$ONLY" == "$part" ]] || return 0
+  case $part in
+    loso-temperate) out=loso-temperate-$NAME; exclude=(--exclude 'temperate-pairs/*') ;;
+    loso-desert) out=loso-desert-$NAME; exclude=(--exclude 'desert-patches/*') ;;
+  esac
+  [[ $part == full ]] || { epochs=$LOSO_EPOCHS; minutes=$LOSO_MINUTES; }
+  "$PY" -m sar_colorizer.training.cli train "${RECIPE[@]}" "${PRIOR[@]}" --epochs "$epochs" --max-minutes "$minutes" \
+      "${exclude[@]}" $(resume "$out") --out "$RUNS/$out/model.safetensors" --name "sar-colorizer-$out" \
+      --description "Robust U-Net conditioned on a colour prior of the place, trained with recoloured tiles" \
+      >> "$RUNS/$out.log" 2>&1
+}
+
 if [[ "$STAGE" == all || "$STAGE" == train ]]; then
   mkdir -p "$RUNS"
-  "$PY" -m sar_colorizer.training.cli train "${RECIPE[@]}" "${PRIOR[@]}" --epochs "$MAIN_EPOCHS" --max-minutes "$MAIN_MINUTES" \
-      $(resume recolour) --out "$RUNS/recolour/model.safetensors" --name sar-colorizer-prior-recolour \
-      --description "Robust U-Net conditioned on a colour prior of the place, trained with recoloured tiles" \
-      >> "$RUNS/recolour.log" 2>&1 &
+  train_run full &
   A=$!
-  ( "$PY" -m sar_colorizer.training.cli train "${RECIPE[@]}" "${PRIOR[@]}" --epochs "$LOSO_EPOCHS" --max-minutes "$LOSO_MINUTES" \
-        --exclude 'temperate-pairs/*' $(resume loso-temperate-recolour) --out "$RUNS/loso-temperate-recolour/model.safetensors" \
-        --name loso-temperate-recolour >> "$RUNS/loso-temperate-recolour.log" 2>&1
-    "$PY" -m sar_colorizer.training.cli train "${RECIPE[@]}" "${PRIOR[@]}" --epochs "$LOSO_EPOCHS" --max-minutes "$LOSO_MINUTES" \
-        --exclude 'desert-patches/*' $(resume loso-desert-recolour) --out "$RUNS/loso-desert-recolour/model.safetensors" \
-        --name loso-desert-recolour >> "$RUNS/loso-desert-recolour.log" 2>&1 ) &
+  ( train_run loso-temperate; train_run loso-desert ) &
   B=$!
   wait $A; wait $B
 fi
 
 if [[ "$STAGE" == all || "$STAGE" == eval ]]; then
-  PALETTE_FIT=without-place COARSE_FROM=reference score_prior_runs "$RUNS/recolour/model.safetensors" \
-      "$RUNS/loso-temperate-recolour/model.safetensors" "$RUNS/loso-desert-recolour/model.safetensors" recolour \
-      "recoloured tiles"
+  PALETTE_FIT=without-place COARSE_FROM=reference score_prior_runs "$RUNS/$NAME/model.safetensors" \
+      "$RUNS/loso-temperate-$NAME/model.safetensors" "$RUNS/loso-desert-$NAME/model.safetensors" "$NAME" \
+      "$LABEL"
 fi
