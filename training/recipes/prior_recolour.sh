@@ -12,6 +12,7 @@
 #   STAGE=eval bash training/recipes/prior_recolour.sh
 #   RESIDUAL=1 bash training/recipes/prior_recolour.sh   # the same with --prior-residual (runs *-residual)
 #   ONLY=loso-temperate bash ...                        # one of: full, loso-temperate, loso-desert
+#   RESIDUAL=1 STAGE=ship bash training/recipes/prior_recolour.sh  # publish models/sar_colorizer.* (shipped 2026-12-02)
 # A run whose folder holds a checkpoint resumes from it.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -53,4 +54,16 @@ if [[ "$STAGE" == all || "$STAGE" == eval ]]; then
   PALETTE_FIT=without-place COARSE_FROM=reference score_prior_runs "$RUNS/$NAME/model.safetensors" \
       "$RUNS/loso-temperate-$NAME/model.safetensors" "$RUNS/loso-desert-$NAME/model.safetensors" "$NAME" \
       "$LABEL"
+fi
+
+if [[ "$STAGE" == ship ]]; then
+  # ship: the full model with the three evaluations in its metadata, a reference's coarse colours kept
+  # (the leave-out desert needs it: MODEL.md), then the ONNX export
+  "$PY" -c "
+from sar_colorizer.training.export import publish_model, export_onnx_file
+publish_model('$RUNS/$NAME/model.safetensors', 'models/sar_colorizer.safetensors',
+              {'validation_all_datasets': '$RUNS/eval-$NAME-validation.json',
+               'leave_one_set_out_temperate': '$RUNS/eval-$NAME-loso-temperate.json',
+               'leave_one_set_out_desert': '$RUNS/eval-$NAME-loso-desert.json'}, coarse_from=('reference',))
+print(export_onnx_file('models/sar_colorizer.safetensors', 'models/sar_colorizer.onnx'))"
 fi
