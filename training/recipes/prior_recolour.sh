@@ -12,7 +12,8 @@
 #   STAGE=eval bash training/recipes/prior_recolour.sh
 #   RESIDUAL=1 bash training/recipes/prior_recolour.sh   # the same with --prior-residual (runs *-residual)
 #   ONLY=loso-temperate bash ...                        # one of: full, loso-temperate, loso-desert
-#   RESIDUAL=1 STAGE=ship bash training/recipes/prior_recolour.sh  # publish models/sar_colorizer.* (shipped 2026-12-02)
+#   RESIDUAL=1 STAGE=ship bash training/recipes/prior_recolour.sh  # publish it as models/sar_colorizer.* (measured
+#     so on 2026-12-02, then not kept: MODEL.md, "Recoloured training tiles and the prior-residual output")
 # A run whose folder holds a checkpoint resumes from it.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
