@@ -57,3 +57,17 @@ score_prior_runs() {
         ${grids:+--grid "$grids/eval-$name-$part.png"}
   done
 }
+
+# publish_shipped SRC NAME: SRC published as models/sar_colorizer.safetensors with the evaluations
+# $RUNS/eval-NAME-{validation,loso-temperate,loso-desert}.json in its metadata and a colour reference's
+# coarse colours kept (MODEL.md), then its ONNX export; TRAIN_COMMIT corrects the recorded training commit
+publish_shipped() {
+  "$PY" -c "
+from sar_colorizer.training.export import publish_model, export_onnx_file
+publish_model('$1', 'models/sar_colorizer.safetensors',
+              {'validation_all_datasets': '$RUNS/eval-$2-validation.json',
+               'leave_one_set_out_temperate': '$RUNS/eval-$2-loso-temperate.json',
+               'leave_one_set_out_desert': '$RUNS/eval-$2-loso-desert.json'}, commit='${TRAIN_COMMIT:-}' or None,
+              coarse_from=('reference',))
+print(export_onnx_file('models/sar_colorizer.safetensors', 'models/sar_colorizer.onnx'))"
+}

@@ -43,12 +43,5 @@ fi
 
 if [[ "$STAGE" == all || "$STAGE" == ship ]]; then
   # ship: the same weights with the three evaluations in the metadata, then the ONNX export
-  "$PY" -c "
-from sar_colorizer.training.export import publish_model, export_onnx_file
-publish_model('$RUNS/prior/model.safetensors', 'models/sar_colorizer.safetensors',
-              {'validation_all_datasets': '$RUNS/eval-priors-validation.json',
-               'leave_one_set_out_temperate': '$RUNS/eval-priors-loso-temperate.json',
-               'leave_one_set_out_desert': '$RUNS/eval-priors-loso-desert.json'}, commit='${TRAIN_COMMIT:-}' or None,
-              coarse_from=('$COARSE_FROM',))
-print(export_onnx_file('models/sar_colorizer.safetensors', 'models/sar_colorizer.onnx'))"
+  publish_shipped "$RUNS/prior/model.safetensors" "priors"
 fi

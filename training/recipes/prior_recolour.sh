@@ -60,11 +60,5 @@ fi
 if [[ "$STAGE" == ship ]]; then
   # ship: the full model with the three evaluations in its metadata, a reference's coarse colours kept
   # (the leave-out desert needs it: MODEL.md), then the ONNX export
-  "$PY" -c "
-from sar_colorizer.training.export import publish_model, export_onnx_file
-publish_model('$RUNS/$NAME/model.safetensors', 'models/sar_colorizer.safetensors',
-              {'validation_all_datasets': '$RUNS/eval-$NAME-validation.json',
-               'leave_one_set_out_temperate': '$RUNS/eval-$NAME-loso-temperate.json',
-               'leave_one_set_out_desert': '$RUNS/eval-$NAME-loso-desert.json'}, coarse_from=('reference',))
-print(export_onnx_file('models/sar_colorizer.safetensors', 'models/sar_colorizer.onnx'))"
+  publish_shipped "$RUNS/$NAME/model.safetensors" "$NAME"
 fi

@@ -25,11 +25,5 @@ if [[ "$STAGE" == all || "$STAGE" == eval ]]; then
 fi
 
 if [[ "$STAGE" == all || "$STAGE" == ship ]]; then
-  "$PY" -c "
-from sar_colorizer.training.export import publish_model, export_onnx_file
-publish_model('models/sar_colorizer.safetensors', 'models/sar_colorizer.safetensors',
-              {'validation_all_datasets': '$RUNS/eval-reference-kept-validation.json',
-               'leave_one_set_out_temperate': '$RUNS/eval-reference-kept-loso-temperate.json',
-               'leave_one_set_out_desert': '$RUNS/eval-reference-kept-loso-desert.json'}, coarse_from=('reference',))
-print(export_onnx_file('models/sar_colorizer.safetensors', 'models/sar_colorizer.onnx'))"
+  publish_shipped "models/sar_colorizer.safetensors" "reference-kept"
 fi
