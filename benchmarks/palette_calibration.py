@@ -176,7 +176,23 @@ def place_means(pairs: list[Pair]) -> tuple[list[str], np.ndarray, np.ndarray]:
     return keys, pal, true
 
 
-def fit(pal: np.ndarray, true: np.ndarray, gamma: Optional[float]) -> tuple[np.ndarray, np.ndarray]:
+@dataclass
+class Mapping:
+    """convention = offset + gain * (value / 255) ** gamma, per channel (core/world_palette.PaletteMapping)."""
+
+    gain: np.ndarray
+    gamma: np.ndarray
+    offset: np.ndarray = field(default_factory=lambda: np.zeros(3))
+
+    def __call__(self, pal: np.ndarray) -> np.ndarray:
+        return self.offset + self.gain * (np.clip(pal, 1, 255) / 255.0) ** self.gamma
+
+    def as_json(self) -> dict:
+        return {"gain": [round(float(v), 4) for v in self.gain], "gamma": [round(float(v), 3) for v in self.gamma],
+                "offset": [round(float(v), 4) for v in self.offset]}
+
+
+def fit_power(pal: np.ndarray, true: np.ndarray, gamma: Optional[float]) -> Mapping:
     """Per-channel gain (and gamma, when None) of true = gain * (pal / 255) ** gamma, in log space."""
     x, y = np.log(pal / 255.0), np.log(true)
     gains, gammas = np.empty(3), np.empty(3)
@@ -187,25 +203,57 @@ def fit(pal: np.ndarray, true: np.ndarray, gamma: Optional[float]) -> tuple[np.n
             slope = gamma if gamma is not None else 2.2
             intercept = float(np.mean(y[:, c] - slope * x[:, c]))
         gains[c], gammas[c] = np.exp(intercept), slope
-    return gains, gammas
+    return Mapping(gains, gammas)
 
 
-def predict(pal: np.ndarray, gains: np.ndarray, gammas: np.ndarray) -> np.ndarray:
-    return gains * (np.clip(pal, 1, 255) / 255.0) ** gammas
+def fit_hue_kept(pal: np.ndarray, true: np.ndarray) -> Mapping:
+    """true = offset + gain * pal / 255 with one gain for all channels and offsets >= 0, in log space.
+    Sentinel-2 L1C is top of atmosphere: the haze adds a level, most in blue, over the mosaic's surface
+    colours. Gains through zero can only fit that by a larger blue gain, which is right for the dark
+    places they are fitted on and turns a bright place (desert, town: grey in the mosaic) purple."""
+    from scipy.optimize import least_squares
+
+    x = pal / 255.0
+
+    def residuals(p):
+        return np.log(np.maximum(p[:3] + p[3] * x, 1e-4) / true).ravel()
+
+    p = least_squares(residuals, np.array([0.1, 0.1, 0.2, 1.0]), bounds=(np.zeros(4), np.full(4, np.inf))).x
+    return Mapping(np.full(3, p[3]), np.ones(3), p[:3].copy())
 
 
-def leave_one_out_fits(pal: np.ndarray, true: np.ndarray, gamma: Optional[float]) -> list[tuple]:
-    """Each place's (gains, gammas) fitted on the other places: what the palette would give a place no
-    fit has seen (the leave-one-set-out evaluation uses them, training/evaluate_priors --palette-fit)."""
-    fits = []
-    for i in range(len(true)):
-        keep = np.arange(len(true)) != i
-        fits.append(fit(pal[keep], true[keep], gamma))
-    return fits
+FORMS = {
+    "gamma fitted": lambda pal, true: fit_power(pal, true, None),
+    "gamma 2.2 (sRGB-like)": lambda pal, true: fit_power(pal, true, 2.2),
+    "gamma 1 (linear)": lambda pal, true: fit_power(pal, true, 1.0),
+    "haze offsets + one gain (hue kept)": fit_hue_kept,
+}
 
 
-def leave_one_out(pal: np.ndarray, true: np.ndarray, gamma: Optional[float]) -> np.ndarray:
-    return np.array([predict(p, *f) for p, f in zip(pal, leave_one_out_fits(pal, true, gamma))])
+def leave_one_out_fits(pal: np.ndarray, true: np.ndarray, form) -> list[Mapping]:
+    """Each place's mapping fitted on the other places: what the palette would give a place no fit has
+    seen (the leave-one-set-out evaluation uses them, training/evaluate_priors --palette-fit)."""
+    return [form(np.delete(pal, i, axis=0), np.delete(true, i, axis=0)) for i in range(len(true))]
+
+
+def leave_one_out(pal: np.ndarray, true: np.ndarray, form) -> np.ndarray:
+    return np.array([m(p) for p, m in zip(pal, leave_one_out_fits(pal, true, form))])
+
+
+def within_tile_shape(la: list[Pair], mapping: Mapping) -> Optional[np.ndarray]:
+    """Per channel, the log error of the mapping over the LA/Texas places once each Sentinel-2 tile's own
+    channel gain is taken out. The source divided every channel of every tile by its own 99th percentile
+    (VolkovVl/Optical-SAR-dataset, dataset/README.md), so those images' colour balance is not the
+    reflectance's; how the places of one tile differ from each other in one channel still is."""
+    meta = DATA / "la-texas-vh" / "metadata.json"
+    if not la or not meta.is_file():
+        return None
+    tile_of = {m["fragment_filename"].split(".")[0]: m["opt_tile_name"] for m in json.loads(meta.read_text())}
+    tiles = np.array([tile_of.get(p.name.split("/")[-1], "?") for p in la])
+    r = np.log(np.array([p.mean for p in la]) / np.maximum(mapping(np.array([p.palette for p in la])), 1e-4))
+    for t in np.unique(tiles):
+        r[tiles == t] -= r[tiles == t].mean(axis=0)
+    return np.sqrt(np.mean(r ** 2, axis=0))
 
 
 def errors(true: np.ndarray, pred: np.ndarray) -> dict:
@@ -215,26 +263,26 @@ def errors(true: np.ndarray, pred: np.ndarray) -> dict:
             "mae_levels": np.abs(np.clip(true, 0, 1) - np.clip(pred, 0, 1)).mean(axis=0) * 255.0}
 
 
-def joint_power_fit(pal: np.ndarray, true: np.ndarray, pal8: np.ndarray, true8: np.ndarray) -> tuple:
-    """gain * (v / 255) ** gamma per channel with the 8-bit places' shape: the reflectance places set
-    the level, the 8-bit places (one unknown gain s for the set) the curve. Returns (gains, gammas, s)."""
-    from scipy.optimize import least_squares
-
-    def residuals(x):
-        g, e, s = x[:3], x[3:6], x[6]
-        r1 = np.log(g * (pal / 255.0) ** e / true).ravel()
-        r2 = np.log(g * (pal8 / 255.0) ** e / (true8 * s)).ravel()
-        return np.concatenate([r1, r2])
-
-    x = least_squares(residuals, np.array([1, 1, 1, 1, 1, 1, 1.0]), bounds=(1e-3, 20)).x
-    return x[:3], x[3:6], float(x[6])
-
-
-def eight_bit_gain(pairs: list[Pair], gains: np.ndarray, gammas: np.ndarray) -> tuple[float, np.ndarray, int]:
+def eight_bit_gain(pairs: list[Pair], mapping: Mapping) -> tuple[float, np.ndarray, int]:
     """The gain g of one 8-bit set with value / 255 * g ~ palette-predicted colour (one weight per place)."""
     keys, pal, true = place_means(pairs)
-    ratio = np.log(predict(pal, gains, gammas) / true)
+    ratio = np.log(mapping(pal) / true)
     return float(np.exp(ratio.mean())), np.exp(ratio.mean(axis=0)), len(keys)
+
+
+# Real deserts (lon, lat) whose palette colour is checked against the desert set's colours (its own
+# place is unknown): the same nine as training/recipes/palette_at_deserts.py
+DESERTS = {"Sahara (Algeria)": (3, 27), "Libyan desert": (20, 25), "Rub' al Khali": (50, 20), "Thar": (71, 27),
+           "Taklamakan": (83, 39), "Atacama": (-69, -24), "Simpson": (137, -25), "Namib": (15, -24), "Gobi": (105, 43)}
+
+
+def desert_check(palette, mapping: Mapping, arid_mean: np.ndarray) -> tuple[dict, np.ndarray]:
+    """The mapped palette at each named desert, and per channel the rms log error against the desert
+    set's mean colour (a bright arid place the fit has not seen; not the same places)."""
+    at = {label: mapping(palette.values_at(*box(lon, lat, 0.5)).reshape(3, -1).mean(axis=1))
+          for label, (lon, lat) in DESERTS.items()}
+    log_err = np.log(np.array(list(at.values())) / arid_mean)
+    return at, np.sqrt(np.mean(log_err ** 2, axis=0))
 
 
 def fmt(v, digits=3) -> str:
@@ -245,15 +293,23 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", type=Path, nargs="?", const=JSON_OUT, default=None,
                         help=f"write the JSON training reads (default path {JSON_OUT.relative_to(REPO)})")
-    parser.add_argument("--gamma", type=float, default=None,
-                        help="fix the power law's exponent (default: fitted per channel)")
+    parser.add_argument("--form", choices=sorted(FORMS), default=None,
+                        help="the mapping's form (default: the one with the least error on places it was not "
+                             "fitted on, over the three checks)")
+    parser.add_argument("--eight-bit-gains", choices=("keep", "implied"), default="keep",
+                        help="the 8-bit data sets' gains written: 'keep' those of the JSON already there (the "
+                             "training targets' convention the bundled model was trained with), or 'implied' by "
+                             "the chosen mapping")
     args = parser.parse_args(argv)
     if not DATA.is_dir():
         print(f"no training data at {DATA}", file=sys.stderr)
         return 2
     pairs, skipped = collect()
     refl = [p for p in pairs if p.kind == "reflectance" and not p.snow]
+    la = [p for p in pairs if p.dataset == "la-texas-vh"]
     keys, pal, true = place_means(refl)
+    palette = load_world_palette(require_mapping=False)
+    arid = np.array([p.mean for p in desert_means()])
 
     print(f"{len(pairs)} pairs with a known place; not used (no place): {len(skipped)}")
     print("\nReflectance places (true mean colour in the convention, 0..1 = reflectance 0..0.3):")
@@ -261,99 +317,73 @@ def main(argv=None) -> int:
     for k, v, t in zip(keys, pal, true):
         level = next(p.level for p in refl if p.place_key == k)
         print(f"{k:48s} {level:4s} {fmt(v, 0):>20s} {fmt(t):>22s}")
+    print(f"desert-patches (place unknown, L1C, n={len(arid)}): mean {fmt(arid.mean(axis=0))}, "
+          f"range R {arid[:, 0].min():.2f}..{arid[:, 0].max():.2f}, G {arid[:, 1].min():.2f}..{arid[:, 1].max():.2f}, "
+          f"B {arid[:, 2].min():.2f}..{arid[:, 2].max():.2f}")
 
+    # every form, judged on places it was not fitted on: (1) each reflectance place left out in turn,
+    # (2) how the 100 LA/Texas places differ within one Sentinel-2 tile and channel, (3) named deserts
+    # against the desert set's colours. The score is the mean log error over the three checks.
     results = {}
-    forms = {"gamma fitted": None, "gamma 2.2 (sRGB-like)": 2.2, "gamma 1 (linear)": 1.0}
-    for label, gamma in forms.items():
-        gains, gammas = fit(pal, true, gamma)
-        in_sample = errors(true, predict(pal, gains, gammas))
-        loo = errors(true, leave_one_out(pal, true, gamma))
-        results[label] = (gains, gammas, in_sample, loo)
-        print(f"\n{label}: gain {fmt(gains)}, gamma {fmt(gammas, 2)}")
-        print(f"  in sample     : log std {fmt(in_sample['log_std'])}, MAE {fmt(in_sample['mae_levels'], 1)} levels")
-        print(f"  leave-one-out : log std {fmt(loo['log_std'])}, MAE {fmt(loo['mae_levels'], 1)} levels")
+    for label, form in FORMS.items():
+        mapping = form(pal, true)
+        in_sample = errors(true, mapping(pal))
+        loo = errors(true, leave_one_out(pal, true, form))
+        shape = within_tile_shape(la, mapping)
+        at_deserts, desert_err = desert_check(palette, mapping, arid.mean(axis=0))
+        checks = [loo["log_std"], desert_err] + ([shape] if shape is not None else [])
+        score = float(np.mean([np.mean(c) for c in checks]))
+        results[label] = dict(mapping=mapping, loo=loo, shape=shape, at_deserts=at_deserts, desert=desert_err,
+                              score=score)
+        print(f"\n{label}: gain {fmt(mapping.gain)}, gamma {fmt(mapping.gamma, 2)}, offset {fmt(mapping.offset)}")
+        print(f"  in sample           : log std {fmt(in_sample['log_std'])}, MAE {fmt(in_sample['mae_levels'], 1)} levels")
+        print(f"  (1) leave-one-out   : log std {fmt(loo['log_std'])}, MAE {fmt(loo['mae_levels'], 1)} levels")
+        if shape is not None:
+            print(f"  (2) LA/Texas within one tile: log std {fmt(shape)}")
+        print(f"  (3) named deserts   : log error {fmt(desert_err)}; Sahara {fmt(at_deserts['Sahara (Algeria)'])}, "
+              f"Gobi {fmt(at_deserts['Gobi'])}")
+        print(f"  mean over the checks: {score:.3f}")
 
-    # the form that predicts a place it was not fitted on best (mean leave-one-out log std)
-    chosen = min(results, key=lambda k: float(np.mean(results[k][3]["log_std"]))) if args.gamma is None else None
-    if args.gamma is not None:
-        gains, gammas = fit(pal, true, args.gamma)
-        chosen_label = f"gamma {args.gamma}"
-        loo = errors(true, leave_one_out(pal, true, args.gamma))
-    else:
-        gains, gammas, _, loo = results[chosen]
-        chosen_label = chosen
-    chosen_gamma = args.gamma if args.gamma is not None else forms[chosen]
+    chosen = args.form or min(results, key=lambda k: results[k]["score"])
+    form = FORMS[chosen]
+    mapping, loo = results[chosen]["mapping"], results[chosen]["loo"]
 
     # the error of the palette on every reflectance pair (each month of a place on its own)
     per_pair_true = np.array([p.mean for p in refl])
-    per_pair_pred = predict(np.array([p.palette for p in refl]), gains, gammas)
+    per_pair_pred = mapping(np.array([p.palette for p in refl]))
     per_pair = errors(per_pair_true, per_pair_pred)
-    print(f"\nChosen: {chosen_label}. Per reflectance pair (n={len(refl)}): log std {fmt(per_pair['log_std'])}, "
-          f"MAE {fmt(per_pair['mae_levels'], 1)} levels")
+    print(f"\nChosen: {chosen}{'' if args.form else ' (least error over the checks)'}. Per reflectance pair "
+          f"(n={len(refl)}): log std {fmt(per_pair['log_std'])}, MAE {fmt(per_pair['mae_levels'], 1)} levels")
 
     # the product level matters: L1C is top-of-atmosphere (haze lifts the blue), L2A is surface
     print("\nThe same form fitted on one product level only (places):")
     for level in ("L1C", "L2A"):
         members = [p for p in refl if p.level == level]
         _, pal_l, true_l = place_means(members)
-        g_l, e_l = fit(pal_l, true_l, float(gammas[0]) if np.ptp(gammas) == 0 else None)
-        print(f"  {level}: {len(pal_l)} places, gain {fmt(g_l)}")
+        m_l = form(pal_l, true_l)
+        print(f"  {level}: {len(pal_l)} places, gain {fmt(m_l.gain)}, offset {fmt(m_l.offset)}")
     snow = [p for p in pairs if p.snow]
     if snow:
-        snow_err = errors(np.array([p.mean for p in snow]), predict(np.array([p.palette for p in snow]), gains, gammas))
+        snow_err = errors(np.array([p.mean for p in snow]), mapping(np.array([p.palette for p in snow])))
         print(f"  snow months left out of the fit (n={len(snow)}): log bias {fmt(snow_err['log_bias'])} "
               "(a summer mosaic cannot know snow)")
 
-    # where the mosaic is bright desert the linear form extrapolates; the data has no located arid place
-    deserts = {"Sahara (23 N 12 E)": (12.0, 23.0), "Rub' al Khali (20 N 50 E)": (50.0, 20.0),
-               "Thar (27 N 71 E)": (71.0, 27.0)}
-    palette = load_world_palette(require_mapping=False)
-    print("\nExtrapolation check (not the same places): the mapping at named deserts vs the desert set")
-    for label, (lon, lat) in deserts.items():
-        v = palette.values_at(*box(lon, lat, 0.5)).reshape(3, -1).mean(axis=1)
-        print(f"  {label:28s} palette {fmt(v, 0)} -> {fmt(predict(v, gains, gammas))}")
-    arid = np.array([p.mean for p in desert_means()])
-    print(f"  desert-patches (place unknown, L1C, n={len(arid)}): mean {fmt(arid.mean(axis=0))}, "
-          f"range R {arid[:, 0].min():.2f}..{arid[:, 0].max():.2f}, B {arid[:, 2].min():.2f}..{arid[:, 2].max():.2f}")
-
-    # an alternative that bends where the linear form extrapolates: the power law with the shape of
-    # the 100 LA/Texas places (8-bit, one unknown gain) and the level of the reflectance places
-    la = [p for p in pairs if p.dataset == "la-texas-vh"]
-    alternative = {}
-    if la:
-        _, pal8, true8 = place_means(la)
-        g_alt, e_alt, s_alt = joint_power_fit(pal, true, pal8, true8)
-        loo_alt = []
-        for i in range(len(true)):
-            keep = np.arange(len(true)) != i
-            gi, ei, _ = joint_power_fit(pal[keep], true[keep], pal8, true8)
-            loo_alt.append(predict(pal[i], gi, ei))
-        loo_alt = errors(true, np.array(loo_alt))
-        at_deserts = {label: [round(float(x), 3) for x in predict(
-            palette.values_at(*box(lon, lat, 0.5)).reshape(3, -1).mean(axis=1), g_alt, e_alt)]
-            for label, (lon, lat) in deserts.items()}
-        print(f"\nAlternative, power law with the LA/Texas shape: gain {fmt(g_alt)}, gamma {fmt(e_alt, 2)}, "
-              f"LA/Texas gain {s_alt:.3f}")
-        print(f"  leave-one-out on the reflectance places: log std {fmt(loo_alt['log_std'])}; at the deserts "
-              + ", ".join(f"{k.split(' (')[0]} {fmt(v)}" for k, v in at_deserts.items()))
-        alternative = {"form": "gain * (value / 255) ** gamma, shape from the 100 LA/Texas places, level from "
-                               "the reflectance places",
-                       "gain": [round(float(v), 4) for v in g_alt], "gamma": [round(float(v), 3) for v in e_alt],
-                       "la_texas_eight_bit_gain": round(s_alt, 3),
-                       "leave_one_out_log_std": [round(float(v), 3) for v in loo_alt["log_std"]],
-                       "at_deserts": at_deserts}
-
     # 8-bit sets: the gain that maps them onto the palette-predicted colour of their places
-    eight = {}
+    previous = json.loads(JSON_OUT.read_text()) if JSON_OUT.is_file() else {}
+    kept = previous.get("eight_bit_gain", {}) if args.eight_bit_gains == "keep" else {}
+    eight, implied = {}, {}
     print("\n8-bit sets: convention = value / 255 * gain")
     for dataset in sorted({p.dataset for p in pairs if p.kind == "8-bit"}):
         members = [p for p in pairs if p.dataset == dataset]
-        g, g_rgb, n_places = eight_bit_gain(members, gains, gammas)
+        g, g_rgb, n_places = eight_bit_gain(members, mapping)
+        implied[dataset] = (g, g_rgb)
+        used = float(kept.get(dataset, g))
         _, pal8, true8 = place_means(members)
-        after = errors(true8 * g, predict(pal8, gains, gammas))
-        eight[dataset] = (g, g_rgb, n_places, after)
-        print(f"  {dataset:14s} gain {g:.3f} per channel {fmt(g_rgb)} over {n_places} places; then log std "
-              f"{fmt(after['log_std'])}, MAE {fmt(after['mae_levels'], 1)} levels")
+        after = errors(true8 * used, mapping(pal8))
+        eight[dataset] = (used, g_rgb, n_places, after)
+        print(f"  {dataset:14s} implied gain {g:.3f} per channel {fmt(g_rgb)} over {n_places} places; "
+              + (f"kept {used:.3f} (the training targets' convention); " if dataset in kept else "")
+              + f"then log std {fmt(after['log_std'])}, MAE {fmt(after['mae_levels'], 1)} levels")
     print(f"  Sentinel-2 TCI definition: L1C {TCI_L1C_SATURATION / FULL_SCALE:.3f}, L2A "
           f"{TCI_L2A_SATURATION / FULL_SCALE:.3f} (255 = reflectance {TCI_L1C_SATURATION} / {TCI_L2A_SATURATION})")
 
@@ -363,7 +393,7 @@ def main(argv=None) -> int:
     for dataset, (g, _, _, _) in eight.items():
         members = [p for p in pairs if p.dataset == dataset]
         all_true.append(np.array([p.mean * g for p in members]))
-        all_pred.append(predict(np.array([p.palette for p in members]), gains, gammas))
+        all_pred.append(mapping(np.array([p.palette for p in members])))
     overall = errors(np.concatenate(all_true), np.concatenate(all_pred))
     print(f"\nAll placed pairs (reflectance + 8-bit at their gains, n={sum(len(a) for a in all_true)}): "
           f"log std {fmt(overall['log_std'])}, MAE {fmt(overall['mae_levels'], 1)} levels")
@@ -372,20 +402,27 @@ def main(argv=None) -> int:
 
     if args.write:
         out = {
-            "palette_to_convention": {"gain": [round(float(v), 4) for v in gains],
-                                      "gamma": [round(float(v), 3) for v in gammas],
-                                      "form": "convention = gain * (palette_value / 255) ** gamma, per channel R,G,B",
+            "palette_to_convention": {**mapping.as_json(),
+                                      "form": f"convention = offset + gain * (palette_value / 255) ** gamma, per "
+                                              f"channel R,G,B ({chosen})",
                                       "fitted_on": f"{len(keys)} reflectance places ({', '.join(keys)}), "
                                                    "one weight per place, snow months left out",
                                       "leave_one_out_log_std": [round(float(v), 3) for v in loo["log_std"]],
                                       "leave_one_place_out": {
-                                          key: {"gain": [round(float(v), 4) for v in g],
-                                                "gamma": [round(float(v), 3) for v in e]}
-                                          for key, (g, e) in zip(keys, leave_one_out_fits(pal, true, chosen_gamma))}},
+                                          key: m.as_json() for key, m in zip(keys, leave_one_out_fits(pal, true, form))}},
+            "forms_compared": {
+                label: {"mapping": r["mapping"].as_json(),
+                        "leave_one_out_log_std": [round(float(v), 3) for v in r["loo"]["log_std"]],
+                        "la_texas_within_tile_log_std": None if r["shape"] is None else
+                        [round(float(v), 3) for v in r["shape"]],
+                        "named_deserts_log_error": [round(float(v), 3) for v in r["desert"]],
+                        "mean_over_checks": round(r["score"], 3)}
+                for label, r in results.items()},
             "colour_error_log_std": [round(float(v), 3) for v in sigma],
             "colour_error_mae_levels": [round(float(v), 1) for v in overall["mae_levels"]],
             "eight_bit_gain": {d: round(v[0], 3) for d, v in eight.items()},
-            "eight_bit_gain_rgb": {d: [round(float(x), 3) for x in v[1]] for d, v in eight.items()},
+            "eight_bit_gain_implied": {d: round(v[0], 3) for d, v in implied.items()},
+            "eight_bit_gain_rgb": {d: [round(float(x), 3) for x in v[1]] for d, v in implied.items()},
             "eight_bit_form": "convention = value / 255 * gain",
             # what core/colour_reference.EIGHT_BIT_GAIN holds for a user's 8-bit reference: the
             # LA/Texas Sentinel-2 L1C true colour's gain (100 georeferenced places)
@@ -393,13 +430,10 @@ def main(argv=None) -> int:
             "tci_definition_gain": {"L1C": round(TCI_L1C_SATURATION / FULL_SCALE, 3),
                                     "L2A": round(TCI_L2A_SATURATION / FULL_SCALE, 3)},
             "extrapolation_check": {
-                "at_deserts": {label: [round(float(x), 3) for x in predict(
-                    palette.values_at(*box(lon, lat, 0.5)).reshape(3, -1).mean(axis=1), gains, gammas)]
-                    for label, (lon, lat) in deserts.items()},
+                "at_deserts": {label: [round(float(x), 3) for x in v]
+                               for label, v in results[chosen]["at_deserts"].items()},
                 "desert_patches_mean": [round(float(x), 3) for x in arid.mean(axis=0)],
-                "note": "the data has no located bright arid place: the linear form's blue at deserts is about "
-                        "twice the desert set's (place unknown, L1C)"},
-            "alternative_mapping": alternative,
+                "note": "the desert set's place is unknown: its colours stand for a bright arid place"},
             "places": {pattern: {"lon": v["lon"], "lat": v["lat"], "note": v["note"]} for pattern, v in PLACES.items()},
             "unknown_places": UNKNOWN,
             "measured_by": "benchmarks/palette_calibration.py",

@@ -4,7 +4,7 @@ The shipped file (``models/world_palette.tif``, made by ``scripts/build_world_pa
 NASA's Blue Marble Next Generation) holds the mosaic's own 8-bit display colours on a plate carrée
 grid; its metadata says how they map onto the model's colour convention (measured on real
 Sentinel-2 pairs by ``benchmarks/palette_calibration.py``): convention = gain * (value / 255) ** gamma
-per channel. The scene is placed through whatever georeferencing it has: a geotransform and any CRS,
+per channel (plus an offset where one was measured). The scene is placed through whatever georeferencing it has: a geotransform and any CRS,
 or ground control points (Sentinel-1 GRD in radar geometry); a scene that cannot be placed gets None.
 """
 from __future__ import annotations
@@ -32,26 +32,40 @@ SOURCE_LABEL = "world palette (NASA Blue Marble Next Generation)"
 
 @dataclass(frozen=True)
 class PaletteMapping:
-    """Palette value (0..255) -> colour convention (0..1 = reflectance 0..0.3), per channel."""
+    """Palette value (0..255) -> colour convention (0..1 = reflectance 0..0.3), per channel:
+    offset + gain * (value / 255) ** gamma. The offset is the haze a top-of-atmosphere Sentinel-2 image
+    has over the mosaic's surface colours (0 in files made before it was measured)."""
 
     gain: tuple[float, float, float]
     gamma: tuple[float, float, float]
+    offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def _shaped(self, ndim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        shape = (3,) + (1,) * (ndim - 1)
+        return tuple(np.asarray(v, np.float64).reshape(shape) for v in (self.gain, self.gamma, self.offset))
 
     def apply(self, values: np.ndarray) -> np.ndarray:
         """(3, ...) palette values -> (3, ...) colours in the convention."""
         v = np.clip(np.asarray(values, np.float64) / 255.0, 0.0, 1.0)
-        shape = (3,) + (1,) * (v.ndim - 1)
-        gain = np.asarray(self.gain, np.float64).reshape(shape)
-        gamma = np.asarray(self.gamma, np.float64).reshape(shape)
-        return (gain * v ** gamma).astype(np.float32)
+        gain, gamma, offset = self._shaped(v.ndim)
+        return (offset + gain * v ** gamma).astype(np.float32)
+
+    def invert(self, colours: np.ndarray) -> np.ndarray:
+        """(3, ...) colours in the convention -> the palette values (0..255) this mapping gives them from."""
+        c = np.asarray(colours, np.float64)
+        gain, gamma, offset = self._shaped(c.ndim)
+        return (np.clip((c - offset) / gain, 0.0, 1.0) ** (1.0 / gamma) * 255.0).astype(np.float32)
 
     @classmethod
     def from_json(cls, text: str) -> "PaletteMapping":
-        spec = json.loads(text)
+        spec = json.loads(text) if isinstance(text, str) else dict(text)
         gain, gamma = tuple(float(g) for g in spec["gain"]), tuple(float(g) for g in spec["gamma"])
+        offset = tuple(float(o) for o in spec.get("offset", (0.0, 0.0, 0.0)))
         if len(gain) != 3 or len(gamma) != 3 or not all(np.isfinite(gain + gamma)) or min(gain + gamma) <= 0:
             raise ValueError("gain and gamma must be 3 positive numbers each")
-        return cls(gain, gamma)  # type: ignore[arg-type]
+        if len(offset) != 3 or not all(np.isfinite(offset)) or min(offset) < 0:
+            raise ValueError("offset must be 3 numbers >= 0")
+        return cls(gain, gamma, offset)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

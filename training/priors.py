@@ -129,14 +129,14 @@ def palette_fitted_without_place(name: str, palette: Optional[PriorGrid]) -> Opt
     is scored against. Unchanged where the pair's place was not in the fit."""
     if palette is None:
         return None
+    from ..core.world_palette import PaletteMapping
+
     mapping = calibration().get("palette_to_convention", {})
     for place, refit in mapping.get("leave_one_place_out", {}).items():
         if name == place or name.startswith(place + "_"):
-            if any(float(g) != 1.0 for g in refit["gamma"]) or any(float(g) != 1.0 for g in mapping["gamma"]):
-                raise ValueError("palette_fitted_without_place handles the linear mapping (gamma 1) only")
-            ratio = np.asarray(refit["gain"], np.float32) / np.asarray(mapping["gain"], np.float32)
-            return PriorGrid(palette.rgb * ratio.reshape(3, 1, 1), palette.present, palette.cell,
-                             palette.source + f", mapping fitted without {place}")
+            shipped, without = PaletteMapping.from_json(mapping), PaletteMapping.from_json(refit)
+            rgb = without.apply(shipped.invert(palette.rgb)).astype(np.float32)
+            return PriorGrid(rgb, palette.present, palette.cell, palette.source + f", mapping fitted without {place}")
     return palette
 
 

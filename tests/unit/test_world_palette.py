@@ -178,6 +178,8 @@ def test_mapping_matches_the_calibration():
     mapping = load_world_palette().mapping
     np.testing.assert_allclose(mapping.gain, calibration["palette_to_convention"]["gain"], rtol=1e-6)
     np.testing.assert_allclose(mapping.gamma, calibration["palette_to_convention"]["gamma"], rtol=1e-6)
+    np.testing.assert_allclose(mapping.offset, calibration["palette_to_convention"].get("offset", [0, 0, 0]),
+                               rtol=1e-6, atol=1e-9)
     from sar_colorizer.core.colour_reference import EIGHT_BIT_GAIN
     assert EIGHT_BIT_GAIN == calibration["reference_eight_bit_gain"]
 
@@ -194,3 +196,21 @@ def test_plugin_zip_and_package_ship_the_palette():
     assert {"models/world_palette.tif", "models/WORLD_PALETTE.md"} <= set(builder.plugin_files())
     package_data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     assert "models/*" in package_data["sar_colorizer"]
+
+
+def test_mapping_offset_and_its_inverse():
+    """convention = offset + gain * (value / 255) ** gamma; a file made before offsets were measured
+    reads as offset 0; invert gives back the palette values a colour came from."""
+    from sar_colorizer.core.world_palette import PaletteMapping
+
+    haze = PaletteMapping.from_json('{"gain": [1.3, 1.3, 1.3], "gamma": [1, 1, 1], "offset": [0.03, 0, 0.08]}')
+    values = np.array([[0.0, 51.0, 255.0], [0.0, 102.0, 255.0], [0.0, 153.0, 255.0]])
+    np.testing.assert_allclose(haze.apply(values), [[0.03, 0.29, 1.33], [0, 0.52, 1.3], [0.08, 0.86, 1.38]],
+                               rtol=1e-6)
+    np.testing.assert_allclose(haze.invert(haze.apply(values)), values, atol=1e-3)
+    curved = PaletteMapping((1.0, 2.0, 3.0), (0.5, 1.0, 2.0), (0.1, 0.0, 0.0))
+    np.testing.assert_allclose(curved.invert(curved.apply(values)), values, atol=1e-3)
+    old = PaletteMapping.from_json('{"gain": [1.47, 1.23, 2.38], "gamma": [1, 1, 1]}')
+    assert old.offset == (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="offset must be 3 numbers >= 0"):
+        PaletteMapping.from_json('{"gain": [1, 1, 1], "gamma": [1, 1, 1], "offset": [0, -0.1, 0]}')
