@@ -105,11 +105,19 @@ def test_palette_fitted_without_the_pairs_place_rescales_only_the_fitted_places(
     from sar_colorizer.training.colour import calibration
     from sar_colorizer.training.priors import palette_fitted_without_place
 
+    from sar_colorizer.core.world_palette import PaletteMapping
+
     mapping = calibration()["palette_to_convention"]
-    refit = mapping["leave_one_place_out"]["temperate-pairs/finland_000aa810"]["gain"]
+    refit = mapping["leave_one_place_out"]["temperate-pairs/finland_000aa810"]
     palette = grid(0.3, "world palette")
     got = palette_fitted_without_place("temperate-pairs/finland_000aa810_month07", palette)
-    np.testing.assert_allclose(got.rgb[:, 0, 0], 0.3 * np.array(refit) / np.array(mapping["gain"]), rtol=1e-6)
+    # the raw palette value the shipped mapping gave 0.3 from, mapped by the refit
+    raw = (0.3 - np.array(mapping.get("offset", [0, 0, 0]))) / np.array(mapping["gain"]) * 255
+    assert np.all(raw > 0) and np.array(mapping["gamma"]).tolist() == [1, 1, 1]
+    expected = np.array(refit.get("offset", [0, 0, 0])) + np.array(refit["gain"]) * raw / 255
+    np.testing.assert_allclose(got.rgb[:, 0, 0], expected, rtol=1e-5)
+    np.testing.assert_allclose(got.rgb, PaletteMapping.from_json(refit).apply(
+        PaletteMapping.from_json(mapping).invert(palette.rgb)), rtol=1e-6)
     assert got.source == "world palette, mapping fitted without temperate-pairs/finland_000aa810"
     np.testing.assert_array_equal(got.present, palette.present)
     # a place the mapping was not fitted on keeps the palette; no palette stays none
