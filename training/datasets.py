@@ -18,7 +18,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -26,6 +26,11 @@ from ..core.errors import SarColorizerError
 from ..core.modelfile import InputSpec
 from ..core.sar import BandStats, band_statistics, detect_units, model_input, to_model_units
 from .colour import bright_white, target_bytes, to_convention
+
+if TYPE_CHECKING:  # for the annotations only: the functions that need them import them when called
+    from ..core.prior import PriorGrid
+    from .augment import AugmentConfig
+    from .priors import PairPriors, PriorConfig
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
 
