@@ -6,17 +6,24 @@ On every pair of ../shared/data/train whose place is known (georeferenced: LA/Te
 named by its source: Finland, Delhi) it compares the palette's 8-bit values averaged over the
 pair's footprint with the pair's true mean colour, and measures:
 
-1. the palette -> colour convention mapping, convention = gain * (value / 255) ** gamma per
-   channel, fitted on the reflectance pairs (UInt16 x 10000: v / 10000 / 0.3) as a least-squares
-   line in log space with one weight per place (a place seen in several months counts once);
-   leave-one-place-out gives the error it makes on a place it was not fitted on;
+1. the palette -> colour convention mapping, convention = offset + gain * (value / 255) ** gamma per
+   channel, in several forms (gains through zero with a fitted, sRGB-like or linear gamma; haze
+   offsets with one gain for all channels, which keeps a place's hue), each fitted on the reflectance
+   pairs (UInt16 x 10000: v / 10000 / 0.3) in log space with one weight per place (a place seen in
+   several months counts once), and each judged on places it was not fitted on: (1) each reflectance
+   place left out in turn, (2) how the 100 LA/Texas places differ within one Sentinel-2 tile and
+   channel (that set's channels were stretched tile by tile, so only that is comparable), (3) nine
+   named deserts against the desert set's colours (its own place is unknown). The form with the least
+   mean log error over the three is written (--form chooses another);
 2. the size of the remaining colour error: the std of log(true / predicted) per channel, and the
    mean absolute error in 8-bit levels of the convention, which training uses as the random
    colour error of a tile's own reduced optical standing in for the palette;
 3. each 8-bit data set's gain (convention = value / 255 * gain): the one gain that maps the set's
    mean colours onto the palette-predicted colour at its places (geometric mean of the ratios over
    places and channels), next to the Sentinel-2 TCI definition (L1C: 255 = reflectance 0.3558,
-   L2A: 255 = 0.2; ESA, Sentinel-2 MSI user guide, "Definitions").
+   L2A: 255 = 0.2; ESA, Sentinel-2 MSI user guide, "Definitions"). The gains written are those of
+   the JSON already there (the convention the bundled model's targets were made in) unless
+   --eight-bit-gains implied.
 
 Pixels that are nodata (all bands 0) or bright white (every band above reflectance 0.3: cloud,
 snow) do not count in a pair's mean.
@@ -223,11 +230,13 @@ def fit_hue_kept(pal: np.ndarray, true: np.ndarray) -> Mapping:
 
 
 FORMS = {
-    "gamma fitted": lambda pal, true: fit_power(pal, true, None),
-    "gamma 2.2 (sRGB-like)": lambda pal, true: fit_power(pal, true, 2.2),
-    "gamma 1 (linear)": lambda pal, true: fit_power(pal, true, 1.0),
-    "haze offsets + one gain (hue kept)": fit_hue_kept,
+    "power": lambda pal, true: fit_power(pal, true, None),
+    "srgb": lambda pal, true: fit_power(pal, true, 2.2),
+    "linear": lambda pal, true: fit_power(pal, true, 1.0),
+    "hue-kept": fit_hue_kept,
 }
+FORM_LABELS = {"power": "gains, gamma fitted", "srgb": "gains, gamma 2.2 (sRGB-like)",
+               "linear": "gains, gamma 1 (linear)", "hue-kept": "haze offsets + one gain (hue kept)"}
 
 
 def leave_one_out_fits(pal: np.ndarray, true: np.ndarray, form) -> list[Mapping]:
@@ -335,7 +344,8 @@ def main(argv=None) -> int:
         score = float(np.mean([np.mean(c) for c in checks]))
         results[label] = dict(mapping=mapping, loo=loo, shape=shape, at_deserts=at_deserts, desert=desert_err,
                               score=score)
-        print(f"\n{label}: gain {fmt(mapping.gain)}, gamma {fmt(mapping.gamma, 2)}, offset {fmt(mapping.offset)}")
+        print(f"\n{label} ({FORM_LABELS[label]}): gain {fmt(mapping.gain)}, gamma {fmt(mapping.gamma, 2)}, "
+              f"offset {fmt(mapping.offset)}")
         print(f"  in sample           : log std {fmt(in_sample['log_std'])}, MAE {fmt(in_sample['mae_levels'], 1)} levels")
         print(f"  (1) leave-one-out   : log std {fmt(loo['log_std'])}, MAE {fmt(loo['mae_levels'], 1)} levels")
         if shape is not None:
@@ -352,7 +362,8 @@ def main(argv=None) -> int:
     per_pair_true = np.array([p.mean for p in refl])
     per_pair_pred = mapping(np.array([p.palette for p in refl]))
     per_pair = errors(per_pair_true, per_pair_pred)
-    print(f"\nChosen: {chosen}{'' if args.form else ' (least error over the checks)'}. Per reflectance pair "
+    print(f"\nChosen: {chosen} ({FORM_LABELS[chosen]}){'' if args.form else ', least error over the checks'}. "
+          f"Per reflectance pair "
           f"(n={len(refl)}): log std {fmt(per_pair['log_std'])}, MAE {fmt(per_pair['mae_levels'], 1)} levels")
 
     # the product level matters: L1C is top-of-atmosphere (haze lifts the blue), L2A is surface
@@ -404,7 +415,7 @@ def main(argv=None) -> int:
         out = {
             "palette_to_convention": {**mapping.as_json(),
                                       "form": f"convention = offset + gain * (palette_value / 255) ** gamma, per "
-                                              f"channel R,G,B ({chosen})",
+                                              f"channel R,G,B ({chosen}: {FORM_LABELS[chosen]})",
                                       "fitted_on": f"{len(keys)} reflectance places ({', '.join(keys)}), "
                                                    "one weight per place, snow months left out",
                                       "leave_one_out_log_std": [round(float(v), 3) for v in loo["log_std"]],

@@ -3,8 +3,8 @@
 The shipped file (``models/world_palette.tif``, made by ``scripts/build_world_palette.py`` from
 NASA's Blue Marble Next Generation) holds the mosaic's own 8-bit display colours on a plate carrée
 grid; its metadata says how they map onto the model's colour convention (measured on real
-Sentinel-2 pairs by ``benchmarks/palette_calibration.py``): convention = gain * (value / 255) ** gamma
-per channel (plus an offset where one was measured). The scene is placed through whatever georeferencing it has: a geotransform and any CRS,
+Sentinel-2 pairs by ``benchmarks/palette_calibration.py``): convention = offset + gain * (value / 255) ** gamma
+per channel. The scene is placed through whatever georeferencing it has: a geotransform and any CRS,
 or ground control points (Sentinel-1 GRD in radar geometry); a scene that cannot be placed gets None.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .prior import PriorGrid, grid_shape
 PALETTE_PATH = Path(__file__).resolve().parent.parent / "models" / "world_palette.tif"
 FORMAT_KEY = "SAR_COLORIZER_WORLD_PALETTE"  # metadata item naming the file's layout version
 FORMAT_VERSION = "1"
-MAPPING_KEY = "PALETTE_TO_CONVENTION"  # JSON: {"gain": [r, g, b], "gamma": [r, g, b], ...}
+MAPPING_KEY = "PALETTE_TO_CONVENTION"  # JSON: {"gain": [r, g, b], "gamma": [r, g, b], "offset": [r, g, b], ...}
 CREDIT = "NASA Earth Observatory, Blue Marble Next Generation, public domain"
 SOURCE_LABEL = "world palette (NASA Blue Marble Next Generation)"
 

@@ -77,7 +77,7 @@ def build(bmng: Path, out: Path = OUT, calibration: Path = CALIBRATION) -> Path:
     if mapping:
         metadata[MAPPING_KEY] = mapping
         metadata["MAPPING_FORM"] = ("colour convention (Sentinel-2 B4,B3,B2 reflectance 0..0.3 -> 0..1) = "
-                                    "gain * (value / 255) ** gamma, per channel; measured by "
+                                    "offset + gain * (value / 255) ** gamma, per channel; measured by "
                                     "benchmarks/palette_calibration.py")
     ds.SetMetadata(metadata)
     for band, name in zip((1, 2, 3), ("Red", "Green", "Blue")):
