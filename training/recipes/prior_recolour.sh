@@ -14,6 +14,9 @@
 #   ONLY=loso-temperate bash ...                        # one of: full, loso-temperate, loso-desert
 #   RESIDUAL=1 STAGE=ship bash training/recipes/prior_recolour.sh  # publish it as models/sar_colorizer.* (measured
 #     so on 2026-12-02, then not kept: MODEL.md, "Recoloured training tiles and the prior-residual output")
+#   RUNS=runs/hue RESIDUAL=1 bash ...   # at commit 0bc7b42 (the hue-kept palette mapping in
+#     palette_calibration.json and models/world_palette.tif): MODEL.md, "A palette mapping that keeps a
+#     place's hue"; SEED=20261202 ONLY=loso-temperate RUNS=runs/hue-seed2 for its second run
 # A run whose folder holds a checkpoint resumes from it.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
