@@ -57,7 +57,8 @@ class PaletteMapping:
         return (np.clip((c - offset) / gain, 0.0, 1.0) ** (1.0 / gamma) * 255.0).astype(np.float32)
 
     @classmethod
-    def from_json(cls, text: str) -> "PaletteMapping":
+    def from_json(cls, text: "str | dict") -> "PaletteMapping":
+        """From the file's metadata item (JSON text) or the calibration's dict; extra keys are ignored."""
         spec = json.loads(text) if isinstance(text, str) else dict(text)
         gain, gamma = tuple(float(g) for g in spec["gain"]), tuple(float(g) for g in spec["gamma"])
         offset = tuple(float(o) for o in spec.get("offset", (0.0, 0.0, 0.0)))
