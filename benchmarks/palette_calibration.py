@@ -285,7 +285,7 @@ def eight_bit_gain(pairs: list[Pair], mapping: Mapping) -> tuple[float, np.ndarr
 
 
 # Real deserts (lon, lat) whose palette colour is checked against the desert set's colours (its own
-# place is unknown): the same nine as training/recipes/palette_at_deserts.py
+# place is unknown); written to the JSON, where training/recipes/palette_at_deserts.py reads them
 DESERTS = {"Sahara (Algeria)": (3, 27), "Libyan desert": (20, 25), "Rub' al Khali": (50, 20), "Thar": (71, 27),
            "Taklamakan": (83, 39), "Atacama": (-69, -24), "Simpson": (137, -25), "Namib": (15, -24), "Gobi": (105, 43)}
 
@@ -451,6 +451,7 @@ def main(argv=None) -> int:
             "extrapolation_check": {
                 "at_deserts": {label: [round(float(x), 3) for x in v]
                                for label, v in results[chosen]["at_deserts"].items()},
+                "desert_places": {label: list(lonlat) for label, lonlat in DESERTS.items()},
                 "desert_patches_mean": [round(float(x), 3) for x in arid.mean(axis=0)],
                 "note": "the desert set's place is unknown: its colours stand for a bright arid place"},
             "places": {pattern: {"lon": v["lon"], "lat": v["lat"], "note": v["note"]} for pattern, v in PLACES.items()},

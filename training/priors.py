@@ -135,7 +135,7 @@ def palette_fitted_without_place(name: str, palette: Optional[PriorGrid]) -> Opt
     for place, refit in mapping.get("leave_one_place_out", {}).items():
         if name == place or name.startswith(place + "_"):
             shipped, without = PaletteMapping.from_json(mapping), PaletteMapping.from_json(refit)
-            rgb = without.apply(shipped.invert(palette.rgb)).astype(np.float32)
+            rgb = without.apply(shipped.invert(palette.rgb))  # float32
             return PriorGrid(rgb, palette.present, palette.cell, palette.source + f", mapping fitted without {place}")
     return palette
 

@@ -69,6 +69,7 @@ def test_the_written_mapping_and_the_forms_compared_on_real_pairs():
     for key in ("gain", "gamma", "offset"):
         assert written["palette_to_convention"][key] == forms["linear"]["mapping"][key]
     assert written["least_error_over_checks"] == min(forms, key=lambda k: forms[k]["mean_over_checks"]) == "hue-kept"
+    assert {k: tuple(v) for k, v in written["extrapolation_check"]["desert_places"].items()} == pc.DESERTS
     desert_set = np.array(written["extrapolation_check"]["desert_patches_mean"])
     assert desert_set[0] > desert_set[1] > desert_set[2]
     palette = pc.load_world_palette(require_mapping=False)

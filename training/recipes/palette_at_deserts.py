@@ -17,6 +17,7 @@ from sar_colorizer.core.coarse_colours import keep_coarse_colours
 from sar_colorizer.core.prior import constant_grid
 from sar_colorizer.core.modelfile import load_model_file
 from sar_colorizer.training.datasets import BandRoles, discover, load_sources
+from sar_colorizer.training.colour import calibration
 from sar_colorizer.training.evaluate import predict_with
 from sar_colorizer.training.evaluate_priors import score
 torch.set_num_threads(1)
@@ -24,8 +25,7 @@ SIGMA_PX = 64.0  # the shipped coarse scale (PriorSpec.coarse_sigma_px)
 new = load_model_file(sys.argv[1]); spec = new.metadata.inputs
 sources = [s for s in discover(Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "train") if fnmatch.fnmatch(s.name, sys.argv[2])]
 pairs = load_sources(sources, spec, BandRoles.parse([]), progress=False)
-places = {"Sahara (Algeria)": (3, 27), "Libyan desert": (20, 25), "Rub' al Khali": (50, 20), "Thar": (71, 27),
-          "Taklamakan": (83, 39), "Atacama": (-69, -24), "Simpson": (137, -25), "Namib": (15, -24), "Gobi": (105, 43)}
+places = calibration()["extrapolation_check"]["desert_places"]  # benchmarks/palette_calibration.py DESERTS
 rows = {}
 for place, (lon, lat) in places.items():
     colour = world_palette.colour_at(np.array([lon], float), np.array([lat], float))[:, 0]
