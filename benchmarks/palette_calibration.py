@@ -254,16 +254,31 @@ def leave_one_out(pal: np.ndarray, true: np.ndarray, form) -> np.ndarray:
     return np.array([m(p) for p, m in zip(pal, leave_one_out_fits(pal, true, form))])
 
 
+def la_texas_tiles(la: list[Pair]) -> Optional[np.ndarray]:
+    """The Sentinel-2 tile of each LA/Texas place (training/colour.source_tile), None without metadata."""
+    from sar_colorizer.training.colour import source_tile
+    tiles = [source_tile(DATA / p.dataset / "s2" / f"{p.name.split('/')[-1]}.tif") for p in la]
+    return None if not la or None in tiles else np.array(tiles)
+
+
+def tile_gains(la: list[Pair], mapping: Mapping) -> dict[str, np.ndarray]:
+    """Per Sentinel-2 tile and channel, the gain g with value / 255 * g ~ the mapped palette colour
+    (geometric mean over the tile's places): it takes out the source's per-tile stretch (below)."""
+    tiles = la_texas_tiles(la)
+    if tiles is None:
+        return {}
+    ratio = np.log(mapping(np.array([p.palette for p in la])) / np.array([p.mean for p in la]))
+    return {str(t): np.exp(ratio[tiles == t].mean(axis=0)) for t in np.unique(tiles)}
+
+
 def within_tile_shape(la: list[Pair], mapping: Mapping) -> Optional[np.ndarray]:
     """Per channel, the log error of the mapping over the LA/Texas places once each Sentinel-2 tile's own
     channel gain is taken out. The source divided every channel of every tile by its own 99th percentile
     (VolkovVl/Optical-SAR-dataset, dataset/README.md), so those images' colour balance is not the
     reflectance's; how the places of one tile differ from each other in one channel still is."""
-    meta = DATA / "la-texas-vh" / "metadata.json"
-    if not la or not meta.is_file():
+    tiles = la_texas_tiles(la)
+    if tiles is None:
         return None
-    tile_of = {m["fragment_filename"].split(".")[0]: m["opt_tile_name"] for m in json.loads(meta.read_text())}
-    tiles = np.array([tile_of.get(p.name.split("/")[-1], "?") for p in la])
     r = np.log(np.array([p.mean for p in la]) / np.maximum(mapping(np.array([p.palette for p in la])), 1e-4))
     for t in np.unique(tiles):
         r[tiles == t] -= r[tiles == t].mean(axis=0)
@@ -311,6 +326,10 @@ def main(argv=None) -> int:
                         help=f"the mapping's form written (default {SHIPPED_FORM}: the one the bundled model was "
                              "trained with; 'checks': the one with the least error on places it was not fitted on, "
                              "over the three checks)")
+    parser.add_argument("--tile-gains", action="store_true",
+                        help="also write a gain per Sentinel-2 tile and channel for the LA/Texas images "
+                             "(eight_bit_tile_gain: training then takes out their source's per-tile stretch); "
+                             "off by default: the bundled model was trained with the set's one gain")
     parser.add_argument("--eight-bit-gains", choices=("keep", "implied"), default="keep",
                         help="the 8-bit data sets' gains written: 'keep' those of the JSON already there (the "
                              "training targets' convention the bundled model was trained with), or 'implied' by "
@@ -402,6 +421,9 @@ def main(argv=None) -> int:
         print(f"  {dataset:14s} implied gain {g:.3f} per channel {fmt(g_rgb)} over {n_places} places; "
               + (f"kept {used:.3f} (the training targets' convention); " if dataset in kept else "")
               + f"then log std {fmt(after['log_std'])}, MAE {fmt(after['mae_levels'], 1)} levels")
+    per_tile, tiles = tile_gains(la, mapping), la_texas_tiles(la)
+    for tile, g_t in per_tile.items():
+        print(f"  la-texas-vh tile {tile}: gain per channel {fmt(g_t)} ({int((tiles == tile).sum())} places)")
     print(f"  Sentinel-2 TCI definition: L1C {TCI_L1C_SATURATION / FULL_SCALE:.3f}, L2A "
           f"{TCI_L2A_SATURATION / FULL_SCALE:.3f} (255 = reflectance {TCI_L1C_SATURATION} / {TCI_L2A_SATURATION})")
 
@@ -442,6 +464,9 @@ def main(argv=None) -> int:
             "eight_bit_gain": {d: round(v[0], 3) for d, v in eight.items()},
             "eight_bit_gain_implied": {d: round(v[0], 3) for d, v in implied.items()},
             "eight_bit_gain_rgb": {d: [round(float(x), 3) for x in v[1]] for d, v in implied.items()},
+            **({"eight_bit_tile_gain": {"la-texas-vh": {t: [round(float(x), 3) for x in g_t]
+                                                        for t, g_t in per_tile.items()}}}
+               if args.tile_gains and per_tile else {}),
             "eight_bit_form": "convention = value / 255 * gain",
             # what core/colour_reference.EIGHT_BIT_GAIN holds for a user's 8-bit reference: the
             # LA/Texas Sentinel-2 L1C true colour's gain (100 georeferenced places)

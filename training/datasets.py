@@ -25,7 +25,7 @@ import numpy as np
 from ..core.errors import SarColorizerError
 from ..core.modelfile import InputSpec
 from ..core.sar import BandStats, band_statistics, detect_units, model_input, to_model_units
-from .colour import bright_white, target_bytes, to_convention
+from .colour import bright_white, source_tile, target_bytes, to_convention
 
 if TYPE_CHECKING:  # for the annotations only: the functions that need them import them when called
     from ..core.prior import PriorGrid
@@ -185,7 +185,7 @@ def load_pair(sar_path: Path, optical_path: Path, band_roles: Sequence[str], nam
         stats[role] = band_statistics(values[band_valid], spec.normalisation, f"{name} {role}")
         values = np.where(valid, values, np.float32(np.nan))
         bands[role] = raw.astype(np.uint8) if (units == "dn" and raw.dtype == np.uint8) else values.astype(np.float32)
-    conv = to_convention(opt[:3], opt_dtype, dataset)
+    conv = to_convention(opt[:3], opt_dtype, dataset, source_tile(optical_path))
     if (optical_path.parent.parent / "cloudmask").is_dir():
         target_valid &= ~bright_white(conv)  # its cloud masks are empty: bright white is the cloud test
         if not target_valid.any():

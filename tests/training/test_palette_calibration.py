@@ -81,3 +81,37 @@ def test_the_written_mapping_and_the_forms_compared_on_real_pairs():
         assert (at[form][:, 0] > at[form][:, 1]).all(), form
     assert (at["hue-kept"][:, 1] > at["hue-kept"][:, 2]).all()
     assert (at["linear"][:, 2] >= at["linear"][:, 1]).all()  # purple sand: blue up to green or above it
+
+
+def test_tile_gains_take_out_each_tiles_stretch_and_training_applies_them(tmp_path, monkeypatch):
+    """A gain per tile and channel, fitted on the tile's places, undoes a per-tile channel stretch; the
+    training targets of a fragment then use its tile's gains (named by the set's metadata.json)."""
+    from sar_colorizer.training import colour
+
+    pc = calibration_module()
+    meta = [{"fragment_filename": f"{i:03d}.png", "opt_tile_name": f"S2A_MSIL1C_20201104_N0209_R027_T{11 + i // 4}SLT_X"}
+            for i in range(8)]
+    root = tmp_path / "la-texas-vh"
+    (root / "s2").mkdir(parents=True)
+    (root / "metadata.json").write_text(json.dumps(meta))
+    monkeypatch.setattr(pc, "DATA", tmp_path)
+    mapping = pc.Mapping(np.full(3, 1.2), np.ones(3), np.array([0.02, 0.0, 0.06]))
+    pal = np.random.default_rng(2).uniform(20, 200, (8, 3))
+    stretch = np.where(np.arange(8)[:, None] < 4, [0.9, 1.1, 1.4], [1.2, 0.8, 0.7])
+    pairs = [pc.Pair(f"la-texas-vh/{i:03d}", "la-texas-vh", "8-bit", "", "", str(i), mapping(p) * s, p, (0, 0))
+             for i, (p, s) in enumerate(zip(pal, stretch))]
+    gains = pc.tile_gains(pairs, mapping)
+    assert sorted(gains) == ["T11SLT", "T12SLT"]
+    np.testing.assert_allclose(gains["T11SLT"], 1 / np.array([0.9, 1.1, 1.4]), rtol=1e-9)
+    np.testing.assert_allclose(gains["T12SLT"], 1 / np.array([1.2, 0.8, 0.7]), rtol=1e-9)
+
+    assert colour.source_tile(root / "s2" / "005.tif") == "T12SLT"
+    assert colour.source_tile(tmp_path / "elsewhere" / "005.tif") is None
+    monkeypatch.setattr(colour, "calibration", lambda: {
+        "eight_bit_gain": {"la-texas-vh": 0.9},
+        "eight_bit_tile_gain": {"la-texas-vh": {"T12SLT": [1.0, 0.5, 2.0]}}})
+    rgb = np.full((3, 2, 2), 102, np.uint8)
+    np.testing.assert_allclose(colour.to_convention(rgb, rgb.dtype, "la-texas-vh", "T12SLT")[:, 0, 0],
+                               [0.4, 0.2, 0.8], rtol=1e-6)
+    np.testing.assert_allclose(colour.to_convention(rgb, rgb.dtype, "la-texas-vh", "T11SLT")[:, 0, 0],
+                               [0.36] * 3, rtol=1e-6)  # a tile with no gains: the set's one gain
