@@ -371,7 +371,8 @@ def main(argv=None) -> int:
                               score=score)
         print(f"\n{label} ({FORM_LABELS[label]}): gain {fmt(mapping.gain)}, gamma {fmt(mapping.gamma, 2)}, "
               f"offset {fmt(mapping.offset)}")
-        print(f"  in sample           : log std {fmt(in_sample['log_std'])}, MAE {fmt(in_sample['mae_levels'], 1)} levels")
+        print(f"  in sample           : log std {fmt(in_sample['log_std'])}, "
+              f"MAE {fmt(in_sample['mae_levels'], 1)} levels")
         print(f"  (1) leave-one-out   : log std {fmt(loo['log_std'])}, MAE {fmt(loo['mae_levels'], 1)} levels")
         if shape is not None:
             print(f"  (2) LA/Texas within one tile: log std {fmt(shape)}")
@@ -449,7 +450,8 @@ def main(argv=None) -> int:
                                                    "one weight per place, snow months left out",
                                       "leave_one_out_log_std": [round(float(v), 3) for v in loo["log_std"]],
                                       "leave_one_place_out": {
-                                          key: m.as_json() for key, m in zip(keys, leave_one_out_fits(pal, true, form))}},
+                                          key: m.as_json()
+                                          for key, m in zip(keys, leave_one_out_fits(pal, true, form))}},
             "least_error_over_checks": best,
             "forms_compared": {
                 label: {"mapping": r["mapping"].as_json(),

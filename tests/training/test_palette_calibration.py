@@ -89,8 +89,8 @@ def test_tile_gains_take_out_each_tiles_stretch_and_training_applies_them(tmp_pa
     from sar_colorizer.training import colour
 
     pc = calibration_module()
-    meta = [{"fragment_filename": f"{i:03d}.png", "opt_tile_name": f"S2A_MSIL1C_20201104_N0209_R027_T{11 + i // 4}SLT_X"}
-            for i in range(8)]
+    meta = [{"fragment_filename": f"{i:03d}.png",
+             "opt_tile_name": f"S2A_MSIL1C_20201104_N0209_R027_T{11 + i // 4}SLT_X"} for i in range(8)]
     root = tmp_path / "la-texas-vh"
     (root / "s2").mkdir(parents=True)
     (root / "metadata.json").write_text(json.dumps(meta))
