@@ -37,20 +37,31 @@ def test_hue_kept_form_recovers_haze_offsets_and_one_gain():
     np.testing.assert_allclose(grey - m.offset, [grey[0] - 0.03] * 3, rtol=1e-4)
 
 
+STRETCH = ([0.9, 1.1, 1.4], [1.2, 0.8, 0.7])  # per channel, fragments 0-3 (tile T11SLT) and 4-7 (T11SMT)
+
+
+def stretched_la_places(tmp_path, monkeypatch, seed: int):
+    """Eight LA/Texas-like places from two Sentinel-2 tiles, named by a metadata.json as the real set's,
+    whose means are a known mapping of their palette colour times their tile's channel stretch."""
+    pc = calibration_module()
+    meta = [{"fragment_filename": f"{i:03d}.png",
+             "opt_tile_name": f"S2A_MSIL1C_20201104_N0209_R027_T11S{'LT' if i < 4 else 'MT'}_X"} for i in range(8)]
+    root = tmp_path / "la-texas-vh"
+    (root / "s2").mkdir(parents=True)
+    (root / "metadata.json").write_text(json.dumps(meta))
+    monkeypatch.setattr(pc, "DATA", tmp_path)
+    mapping = pc.Mapping(np.full(3, 1.2), np.ones(3), np.array([0.02, 0.0, 0.06]))
+    pal = np.random.default_rng(seed).uniform(20, 200, (8, 3))
+    stretch = np.where(np.arange(8)[:, None] < 4, *STRETCH)
+    pairs = [pc.Pair(f"la-texas-vh/{i:03d}", "la-texas-vh", "8-bit", "", "", str(i), mapping(p) * g, p, (0, 0))
+             for i, (p, g) in enumerate(zip(pal, stretch))]
+    return pc, root, mapping, pairs
+
+
 def test_within_tile_shape_ignores_each_tiles_own_channel_gains(tmp_path, monkeypatch):
     """LA/Texas was stretched channel by channel per Sentinel-2 tile: a gain per tile and channel on top
     of a perfect mapping is no error; a wrong shape inside a tile is."""
-    pc = calibration_module()
-    meta = [{"fragment_filename": f"{i:03d}.png", "opt_tile_name": f"S2A_MSIL1C_X_T11S{'LT' if i < 4 else 'MT'}"}
-            for i in range(8)]
-    (tmp_path / "la-texas-vh").mkdir()
-    (tmp_path / "la-texas-vh" / "metadata.json").write_text(json.dumps(meta))
-    monkeypatch.setattr(pc, "DATA", tmp_path)
-    mapping = pc.Mapping(np.full(3, 1.2), np.ones(3), np.array([0.02, 0.0, 0.06]))
-    pal = np.random.default_rng(1).uniform(20, 200, (8, 3))
-    tile_gain = np.where(np.arange(8)[:, None] < 4, [0.9, 1.1, 1.4], [1.2, 0.8, 0.7])
-    pairs = [pc.Pair(f"la-texas-vh/{i:03d}", "la-texas-vh", "8-bit", "", "", str(i), mapping(p) * g, p, (0, 0))
-             for i, (p, g) in enumerate(zip(pal, tile_gain))]
+    pc, _, mapping, pairs = stretched_la_places(tmp_path, monkeypatch, seed=1)
     np.testing.assert_allclose(pc.within_tile_shape(pairs, mapping), 0, atol=1e-9)
     gains_only = pc.Mapping(np.array([1.2, 1.2, 2.4]), np.ones(3))
     assert pc.within_tile_shape(pairs, gains_only)[2] > 0.03  # the missing blue offset: about 0.05
@@ -81,6 +92,10 @@ def test_the_written_mapping_and_the_forms_compared_on_real_pairs():
         assert (at[form][:, 0] > at[form][:, 1]).all(), form
     assert (at["hue-kept"][:, 1] > at["hue-kept"][:, 2]).all()
     assert (at["linear"][:, 2] >= at["linear"][:, 1]).all()  # purple sand: blue up to green or above it
+    # the tile of a fragment, from the set's metadata.json: pair 100 is the demo sample, cut from T11SLT
+    from sar_colorizer.training.colour import source_tile
+    assert source_tile(DATA_ROOT / "train" / "la-texas-vh" / "s2" / "100.tif") == "T11SLT"
+    assert "eight_bit_tile_gain" not in written  # the bundled model was trained with the set's one gain
 
 
 def test_tile_gains_take_out_each_tiles_stretch_and_training_applies_them(tmp_path, monkeypatch):
@@ -88,30 +103,19 @@ def test_tile_gains_take_out_each_tiles_stretch_and_training_applies_them(tmp_pa
     training targets of a fragment then use its tile's gains (named by the set's metadata.json)."""
     from sar_colorizer.training import colour
 
-    pc = calibration_module()
-    meta = [{"fragment_filename": f"{i:03d}.png",
-             "opt_tile_name": f"S2A_MSIL1C_20201104_N0209_R027_T{11 + i // 4}SLT_X"} for i in range(8)]
-    root = tmp_path / "la-texas-vh"
-    (root / "s2").mkdir(parents=True)
-    (root / "metadata.json").write_text(json.dumps(meta))
-    monkeypatch.setattr(pc, "DATA", tmp_path)
-    mapping = pc.Mapping(np.full(3, 1.2), np.ones(3), np.array([0.02, 0.0, 0.06]))
-    pal = np.random.default_rng(2).uniform(20, 200, (8, 3))
-    stretch = np.where(np.arange(8)[:, None] < 4, [0.9, 1.1, 1.4], [1.2, 0.8, 0.7])
-    pairs = [pc.Pair(f"la-texas-vh/{i:03d}", "la-texas-vh", "8-bit", "", "", str(i), mapping(p) * s, p, (0, 0))
-             for i, (p, s) in enumerate(zip(pal, stretch))]
+    pc, root, mapping, pairs = stretched_la_places(tmp_path, monkeypatch, seed=2)
     gains = pc.tile_gains(pairs, mapping)
-    assert sorted(gains) == ["T11SLT", "T12SLT"]
-    np.testing.assert_allclose(gains["T11SLT"], 1 / np.array([0.9, 1.1, 1.4]), rtol=1e-9)
-    np.testing.assert_allclose(gains["T12SLT"], 1 / np.array([1.2, 0.8, 0.7]), rtol=1e-9)
+    assert sorted(gains) == ["T11SLT", "T11SMT"]
+    np.testing.assert_allclose(gains["T11SLT"], 1 / np.array(STRETCH[0]), rtol=1e-9)
+    np.testing.assert_allclose(gains["T11SMT"], 1 / np.array(STRETCH[1]), rtol=1e-9)
 
-    assert colour.source_tile(root / "s2" / "005.tif") == "T12SLT"
+    assert colour.source_tile(root / "s2" / "005.tif") == "T11SMT"
     assert colour.source_tile(tmp_path / "elsewhere" / "005.tif") is None
     monkeypatch.setattr(colour, "calibration", lambda: {
         "eight_bit_gain": {"la-texas-vh": 0.9},
-        "eight_bit_tile_gain": {"la-texas-vh": {"T12SLT": [1.0, 0.5, 2.0]}}})
+        "eight_bit_tile_gain": {"la-texas-vh": {"T11SMT": [1.0, 0.5, 2.0]}}})
     rgb = np.full((3, 2, 2), 102, np.uint8)
-    np.testing.assert_allclose(colour.to_convention(rgb, rgb.dtype, "la-texas-vh", "T12SLT")[:, 0, 0],
+    np.testing.assert_allclose(colour.to_convention(rgb, rgb.dtype, "la-texas-vh", "T11SMT")[:, 0, 0],
                                [0.4, 0.2, 0.8], rtol=1e-6)
     np.testing.assert_allclose(colour.to_convention(rgb, rgb.dtype, "la-texas-vh", "T11SLT")[:, 0, 0],
                                [0.36] * 3, rtol=1e-6)  # a tile with no gains: the set's one gain
