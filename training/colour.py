@@ -52,13 +52,19 @@ def eight_bit_tile_gain(dataset: str, tile: Optional[str]) -> Optional[np.ndarra
     return None if got is None else np.asarray(got, np.float32)
 
 
+def sentinel2_tile(product: str) -> Optional[str]:
+    """The tile ID (e.g. T11SLT) in a Sentinel-2 product name, or None."""
+    found = re.search(r"_(T\d{2}[A-Z]{3})(_|\.|$)", product)
+    return found.group(1) if found else None
+
+
 @lru_cache(maxsize=8)
 def _tiles_of(metadata: Path) -> dict[str, str]:
     tiles = {}
     for entry in json.loads(metadata.read_text()):
-        tile = re.search(r"_(T\d{2}[A-Z]{3})(_|\.|$)", str(entry.get("opt_tile_name", "")))
+        tile = sentinel2_tile(str(entry.get("opt_tile_name", "")))
         if "fragment_filename" in entry and tile:
-            tiles[Path(entry["fragment_filename"]).stem] = tile.group(1)
+            tiles[Path(entry["fragment_filename"]).stem] = tile
     return tiles
 
 
