@@ -54,15 +54,15 @@ def fetch_bmng(workdir: Path) -> tuple[Path, Path]:
     return bmng, lsmask
 
 
-def land_fraction(lsmask: Path, width: int, height: int) -> np.ndarray:
+def land_fraction(lsmask: Path, width: int, height: int, columns: int = LSMASK_COLUMNS) -> np.ndarray:
     """The share of each mosaic pixel (north row first) that is land or lake, not ocean."""
     mask = np.frombuffer(gzip.decompress(lsmask.read_bytes()), np.uint8)
-    rows = LSMASK_COLUMNS // 2
-    if mask.size != LSMASK_COLUMNS * rows:
-        raise SystemExit(f"{lsmask} is not the {LSMASK_COLUMNS} x {rows} land-sea mask {LSMASK_MEMBER}")
-    land = (mask.reshape(rows, LSMASK_COLUMNS)[::-1] != 0).astype(np.float32)
-    src = gdal.GetDriverByName("MEM").Create("", LSMASK_COLUMNS, rows, 1, gdal.GDT_Float32)
-    src.SetGeoTransform((-180.0, 360.0 / LSMASK_COLUMNS, 0.0, 90.0, 0.0, -180.0 / rows))
+    rows = columns // 2
+    if mask.size != columns * rows:
+        raise SystemExit(f"{lsmask} is not the {columns} x {rows} land-sea mask {LSMASK_MEMBER}")
+    land = (mask.reshape(rows, columns)[::-1] != 0).astype(np.float32)
+    src = gdal.GetDriverByName("MEM").Create("", columns, rows, 1, gdal.GDT_Float32)
+    src.SetGeoTransform((-180.0, 360.0 / columns, 0.0, 90.0, 0.0, -180.0 / rows))
     src.GetRasterBand(1).WriteArray(land)
     share = gdal.Warp("", src, format="MEM", width=width, height=height, outputBounds=(-180, -90, 180, 90),
                       resampleAlg="average")
