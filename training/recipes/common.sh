@@ -41,11 +41,12 @@ evaluate_priors() {
 # score_prior_runs FULL LOSO_TEMPERATE LOSO_DESERT NAME LABEL [GRID_DIR]: the validation parts with the
 # full model, all 15 temperate pairs with the model trained without them, all 144 desert pairs with the
 # model trained without them, into $RUNS/eval-NAME-{validation,loso-temperate,loso-desert}.json
-# (and GRID_DIR/eval-NAME-*.png picture grids when GRID_DIR is given).
+# (and GRID_DIR/eval-NAME-*.png picture grids when GRID_DIR is given). PARTS: which of the three
+# (default all; a model path of a part not scored is not read).
 score_prior_runs() {
   local full=$1 temperate=$2 desert=$3 name=$4 label=$5 grids=${6:-}
   local part new only title
-  for part in validation loso-temperate loso-desert; do
+  for part in ${PARTS:-validation loso-temperate loso-desert}; do
     case $part in
       validation) new=$full; only=("${VALIDATION[@]}"); title="validation parts of every data set" ;;
       loso-temperate) new=$temperate; only=(--only 'temperate-pairs/*')
