@@ -23,7 +23,7 @@
 #   RUNS=runs/hue RESIDUAL=1 bash ...   # at commit 0bc7b42 (the hue-kept palette mapping in
 #     palette_calibration.json and models/world_palette.tif): MODEL.md, "A palette mapping that keeps a
 #     place's hue"; SEED=20261202 ONLY=loso-temperate RUNS=runs/hue-seed2 for its second run
-#   RUNS=runs/land RESIDUAL=1 bash ...  # on branch exp/land-palette: the palette built with
+#   RUNS=runs/land RESIDUAL=1 bash ...  # at commit fbea446: the palette built with
 #     --fill-coastal-sea, the same calibration on it (results/land-palette-2026-12-02/README.md)
 #   RUNS=runs/tile RESIDUAL=1 bash ...  # at commit 469ab58, whose
 #     palette_calibration.json (written with --form hue-kept --tile-gains) also takes each LA/Texas tile's
