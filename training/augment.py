@@ -12,6 +12,7 @@ class AugmentConfig:
     flips: bool = True           # random horizontal / vertical flips and 90-degree rotations
     max_shift: int = 2           # target window offset from the SAR window, -max..+max px each axis
     band_dropout: float = 0.5    # dual-pol pairs: probability of hiding one band (VV-only or VH-only input)
+    sar_gamma: float = 0.0       # std of log(gamma) of a random power curve on each SAR band (jitter_sar_levels)
 
     def drop_bands(self, pair, rng: np.random.Generator, spec=None) -> tuple[str, ...]:
         """With availability channels, a dual-pol pair sometimes shows only one band, so the model
@@ -36,3 +37,22 @@ def augment_pair(x: np.ndarray, y: np.ndarray, valid: np.ndarray, rng: np.random
             x, y, valid = (a[..., ::-1] for a in (x, y, valid))
     return (np.ascontiguousarray(x, dtype=np.float32), np.ascontiguousarray(y, dtype=np.float32),
             np.ascontiguousarray(valid))
+
+
+def jitter_sar_levels(x: np.ndarray, bands: int, rng: np.random.Generator, sigma: float) -> np.ndarray:
+    """Each of the first ``bands`` channels (normalised SAR, 0..1 = the scene's 2nd..98th percentile)
+    gets its own power curve x ** gamma, gamma = exp(N(0, sigma)), on 0..1; the tails beyond and
+    the zeros of missing bands and invalid pixels stay as they are. The training sets came in
+    different formats (dB; 8-bit scaled linearly; 8-bit of unknown scaling), which per-scene
+    percentiles make alike in range but not in shape, so a network can tell the set, and with it
+    the set's colours, from the shape of the levels. The curve keeps the order of the levels, so the
+    structure stays. No random draw when ``sigma`` is 0."""
+    if sigma <= 0:
+        return x
+    x = x.copy()
+    for i in range(bands):
+        gamma = float(np.exp(rng.normal(0.0, sigma)))
+        band = x[i]
+        inside = (band > 0) & (band < 1)
+        band[inside] = band[inside] ** gamma
+    return x

@@ -457,7 +457,7 @@ class RandomTileDataset:
 
     def __getitem__(self, index: int):
         import torch
-        from .augment import augment_pair
+        from .augment import augment_pair, jitter_sar_levels
 
         rng = np.random.default_rng([self.seed, self.epoch, index])
         g = int(rng.integers(len(self.groups)))
@@ -483,6 +483,8 @@ class RandomTileDataset:
         if prior is not None:
             from .priors import recolour_tile
             x, y = recolour_tile(x, y, self.spec.sar_channels, rng, self.prior)
+        # last, so that the tile, its flips and its prior are those of a run without it
+        x = jitter_sar_levels(x, len(self.spec.bands), rng, self.augment.sar_gamma)
         return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(v)
 
 

@@ -57,6 +57,7 @@ class TrainConfig:
     availability_channels: bool = True
     aug_shift: int = 2
     band_dropout: float = 0.5
+    aug_sar_gamma: float = 0.0        # augment.jitter_sar_levels
     flips: bool = True
     seed: int = 0
     device: str = "auto"
@@ -92,6 +93,10 @@ class TrainConfig:
                           coarse_sigma_px=self.prior_coarse_sigma) if self.prior else None
         return InputSpec(bands=tuple(self.bands), availability_channels=self.availability_channels,
                          units="dB", normalisation=Normalisation(), prior=prior)
+
+    def augment_config(self) -> AugmentConfig:
+        return AugmentConfig(flips=self.flips, max_shift=self.aug_shift, band_dropout=self.band_dropout,
+                             sar_gamma=self.aug_sar_gamma)
 
     def prior_config(self) -> PriorConfig:
         return PriorConfig.measured(dropout=self.prior_dropout, own_fraction=self.prior_own,
@@ -208,7 +213,7 @@ def build_metadata(cfg: TrainConfig, train_pairs: Sequence[PairedImage], val_pai
             "tile": cfg.tile,
             "batch_size": cfg.batch_size,
             "samples_per_epoch": cfg.samples_per_epoch,
-            "augmentation": asdict(AugmentConfig(cfg.flips, cfg.aug_shift, cfg.band_dropout)),
+            "augmentation": asdict(cfg.augment_config()),
             "prior": ({**asdict(cfg.prior_config()), "sources": "other dates of the place where the data has them, "
                        "else the world palette at the place (georeferenced or approximately placed pairs); "
                        "own_fraction of tiles: the tile's own optical x exp(N(0, error_sigma)) per channel; "
@@ -243,7 +248,7 @@ def train(cfg: TrainConfig, log=print) -> TrainResult:
     train_pairs, val_pairs = load_data(cfg, say)
     say("training data: " + json.dumps(describe(train_pairs)))
     spec = cfg.input_spec()
-    aug = AugmentConfig(flips=cfg.flips, max_shift=cfg.aug_shift, band_dropout=cfg.band_dropout)
+    aug = cfg.augment_config()
     train_set = RandomTileDataset(train_pairs, spec, cfg.tile, cfg.samples_per_epoch, seed=cfg.seed, augment=aug,
                                   prior=cfg.prior_config())
     if spec.prior is not None:
