@@ -25,8 +25,8 @@
 #     place's hue"; SEED=20261202 ONLY=loso-temperate RUNS=runs/hue-seed2 for its second run
 #   RUNS=runs/land RESIDUAL=1 bash ...  # at commit fbea446: the palette built with
 #     --fill-coastal-sea, the same calibration on it (results/land-palette-2026-12-02/README.md)
-#   RUNS=runs/levels RESIDUAL=1 SAR_GAMMA=0.5 bash ...  # the land-palette run with a random power curve on
-#     each SAR band's levels (results/levels-2026-12-02/README.md)
+#   RUNS=runs/levels RESIDUAL=1 SAR_GAMMA=0.5 bash ...  # at commit e5633d8 (fbea446's palette files): the
+#     land-palette run with a random power curve on each SAR band's levels (results/levels-2026-12-02/README.md)
 #   RUNS=runs/tile RESIDUAL=1 bash ...  # at commit 469ab58, whose
 #     palette_calibration.json (written with --form hue-kept --tile-gains) also takes each LA/Texas tile's
 #     stretch out of its targets: MODEL.md, "LA/Texas targets rebalanced per tile"
