@@ -12,7 +12,6 @@ Every pair here is scored without its place, whatever the data say of it.
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
 from pathlib import Path
 
@@ -20,9 +19,8 @@ import numpy as np
 
 from sar_colorizer.core.modelfile import load_model_file
 from sar_colorizer.core.prior import constant_grid
-from sar_colorizer.training.datasets import BandRoles, discover, load_sources
+from sar_colorizer.training.evaluate import EvalConfig, load_pairs, predict_with
 from sar_colorizer.training.evaluate_priors import score, summarise
-from sar_colorizer.training.evaluate import predict_with
 
 MODES = ("d_no_prior", "d1_mean_colour_prior", "constant_mean_colour")
 
@@ -31,9 +29,9 @@ def modes_for(model_path: str, data: str, only: list[str], device) -> dict:
     model = load_model_file(model_path)
     spec = model.metadata.inputs
     mean = np.asarray(model.metadata.training["target_mean_rgb"], np.float32)
-    sources = [s for s in discover(Path(data)) if not only or any(fnmatch.fnmatch(s.name, p) for p in only)]
+    pairs = load_pairs(EvalConfig(models=[model_path], data=[data], only=only, band_roles=["la-texas-vh=VH"]), spec)
     rows: dict[str, dict[str, list[dict]]] = {}
-    for pair in load_sources(sources, spec, BandRoles.parse(["la-texas-vh=VH"])):
+    for pair in pairs:
         h, w = pair.shape
         flat = constant_grid(mean, w, h, spec.prior.cell_px, "training mean colour")
         target = pair.target_float()
