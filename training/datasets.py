@@ -415,13 +415,22 @@ class Sentinel12Dataset:
         return self.pairs[self.items[index][0]].name
 
 
+def set_shares(areas: Sequence[float], power: float) -> np.ndarray:
+    """Each data set's share of the training tiles, in proportion to its pixel count ** power: 0 gives
+    every set the same share (a small set is not drowned by a big one), 1 gives every pixel the same
+    chance (the big set's own relation between radar and colour is not outvoted by small sets)."""
+    a = np.asarray(areas, float) ** float(power)
+    return a / a.sum()
+
+
 class RandomTileDataset:
-    """Training tiles: each item picks a data set with equal probability (not by pixel count), a pair
-    of it, a random window, augments it and returns (x, y, valid). Deterministic for (seed, epoch, index)."""
+    """Training tiles: each item picks a data set (by default each with equal probability, not by pixel
+    count: ``set_power``), a pair of it, a random window, augments it and returns (x, y, valid).
+    Deterministic for (seed, epoch, index)."""
 
     def __init__(self, pairs: Sequence[PairedImage], spec: InputSpec, tile: int, length: int,
                  seed: int = 0, augment: Optional["AugmentConfig"] = None, min_valid: float = 0.5,
-                 prior: Optional["PriorConfig"] = None):
+                 prior: Optional["PriorConfig"] = None, set_power: float = 0.0):
         from .augment import AugmentConfig
         from .priors import PriorConfig
 
@@ -448,6 +457,8 @@ class RandomTileDataset:
         for g in self.groups:
             a = np.array([p.shape[0] * p.shape[1] for p in g], float)
             self.weights.append(a / a.sum())
+        self.set_power = float(set_power)
+        self.set_shares = set_shares([sum(p.shape[0] * p.shape[1] for p in g) for g in self.groups], set_power)
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -460,7 +471,9 @@ class RandomTileDataset:
         from .augment import augment_pair, jitter_sar_levels
 
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        g = int(rng.integers(len(self.groups)))
+        # power 0 draws as before the option existed, so earlier recipes cut the same tiles
+        g = int(rng.integers(len(self.groups))) if self.set_power == 0 else \
+            int(rng.choice(len(self.groups), p=self.set_shares))
         pair = self.groups[g][int(rng.choice(len(self.groups[g]), p=self.weights[g]))]
         t, m = self.tile, self.augment.max_shift
         h, w = pair.shape

@@ -58,6 +58,7 @@ class TrainConfig:
     aug_shift: int = 2
     band_dropout: float = 0.5
     aug_sar_gamma: float = 0.0        # augment.jitter_sar_levels
+    set_power: float = 0.0            # data sets' shares of the tiles ~ pixel count ** this (datasets.set_shares)
     flips: bool = True
     seed: int = 0
     device: str = "auto"
@@ -250,7 +251,9 @@ def train(cfg: TrainConfig, log=print) -> TrainResult:
     spec = cfg.input_spec()
     aug = cfg.augment_config()
     train_set = RandomTileDataset(train_pairs, spec, cfg.tile, cfg.samples_per_epoch, seed=cfg.seed, augment=aug,
-                                  prior=cfg.prior_config())
+                                  prior=cfg.prior_config(), set_power=cfg.set_power)
+    say("data sets' shares of the training tiles: " + ", ".join(
+        f"{n} {s:.3f}" for n, s in zip(train_set.group_names, train_set.set_shares)))
     if spec.prior is not None:
         for p in train_pairs + val_pairs:
             pr = p.priors

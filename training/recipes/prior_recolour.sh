@@ -37,6 +37,7 @@ PRIOR+=(--prior-recolour 0.5 --prior-recolour-sigma 0.5)
 NAME=recolour LABEL="recoloured tiles"
 if [[ "${RESIDUAL:-0}" == 1 ]]; then PRIOR+=(--prior-residual); NAME=recolour-residual LABEL="recoloured tiles, prior residual"; fi
 if [[ -n "${SAR_GAMMA:-}" ]]; then PRIOR+=(--aug-sar-gamma "$SAR_GAMMA"); fi  # training/augment.jitter_sar_levels
+if [[ -n "${SET_POWER:-}" ]]; then PRIOR+=(--set-power "$SET_POWER"); fi  # training/datasets.set_shares
 ONLY=${ONLY:-}
 MAIN_EPOCHS=${MAIN_EPOCHS:-20}
 LOSO_EPOCHS=${LOSO_EPOCHS:-10}
