@@ -466,15 +466,19 @@ class RandomTileDataset:
     def __len__(self) -> int:
         return self.length
 
+    def pick_pair(self, rng: np.random.Generator) -> PairedImage:
+        """A data set by its share, then a pair of it by its area."""
+        # power 0 draws as before the option existed, so earlier recipes cut the same tiles
+        g = int(rng.integers(len(self.groups))) if self.set_power == 0 else \
+            int(rng.choice(len(self.groups), p=self.set_shares))
+        return self.groups[g][int(rng.choice(len(self.groups[g]), p=self.weights[g]))]
+
     def __getitem__(self, index: int):
         import torch
         from .augment import augment_pair, jitter_sar_levels
 
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        # power 0 draws as before the option existed, so earlier recipes cut the same tiles
-        g = int(rng.integers(len(self.groups))) if self.set_power == 0 else \
-            int(rng.choice(len(self.groups), p=self.set_shares))
-        pair = self.groups[g][int(rng.choice(len(self.groups[g]), p=self.weights[g]))]
+        pair = self.pick_pair(rng)
         t, m = self.tile, self.augment.max_shift
         h, w = pair.shape
         for _ in range(10):

@@ -6,7 +6,8 @@ import pytest
 
 from sar_colorizer.core.modelfile import InputSpec
 from sar_colorizer.training.datasets import (DatasetError, RandomTileDataset, Sentinel12Dataset, discover,
-                                             folder_pairs, grid_windows, split_sources, stretch_target)
+                                             folder_pairs, grid_windows, set_shares, split_sources,
+                                             stretch_target)
 
 from .conftest import synthetic_pair, write_raster
 
@@ -109,3 +110,33 @@ def test_vv_only_model_trains_on_dual_pol_pairs(tmp_path):
     dual = RandomTileDataset(pairs, SPEC, tile=32, length=40, seed=0)
     avail = [tuple(float(dual[i][0][c, 0, 0]) for c in (2, 3)) for i in range(40)]
     assert {(1.0, 1.0), (1.0, 0.0), (0.0, 1.0)} == set(avail)
+
+
+def test_set_shares_go_with_pixel_count_to_the_power():
+    np.testing.assert_allclose(set_shares([9216, 2304], 0), [0.5, 0.5])
+    np.testing.assert_allclose(set_shares([9216, 2304], 1), [0.8, 0.2])
+    np.testing.assert_allclose(set_shares([9216, 2304], 0.5), [2 / 3, 1 / 3])
+
+
+def test_set_power_draws_data_sets_by_their_share_and_zero_draws_as_before(tmp_path):
+    rng = np.random.default_rng(3)
+    for dataset, size in (("big", 96), ("small", 48)):   # 4 x the pixels
+        sar_db, rgb = synthetic_pair(rng, size=size)
+        write_raster(tmp_path / dataset / "s1" / "a.tif", sar_db)
+        write_raster(tmp_path / dataset / "s2" / "a.tif", rgb)
+    pairs = Sentinel12Dataset(tmp_path, spec=SPEC).pairs
+    assert sorted(p.dataset for p in pairs) == ["big", "small"]
+
+    def share_of_big(power: float) -> float:
+        tiles = RandomTileDataset(pairs, SPEC, tile=32, length=8, seed=1, set_power=power)
+        return np.mean([tiles.pick_pair(np.random.default_rng([1, 0, i])).dataset == "big" for i in range(4000)])
+
+    assert abs(share_of_big(0) - 0.5) < 0.03
+    assert abs(share_of_big(0.5) - 2 / 3) < 0.03
+    assert abs(share_of_big(1) - 0.8) < 0.03
+    tiles = RandomTileDataset(pairs, SPEC, tile=32, length=8, seed=1)
+    for i in range(50):   # power 0 (the default) draws the set as the sampler did before the option
+        assert tiles.pick_pair(np.random.default_rng([1, 0, i])).dataset == \
+            ("big", "small")[int(np.random.default_rng([1, 0, i]).integers(2))]
+    default, zero = (RandomTileDataset(pairs, SPEC, tile=32, length=8, seed=1, **kw) for kw in ({}, {"set_power": 0}))
+    assert all(np.array_equal(a.numpy(), b.numpy()) for i in range(8) for a, b in zip(default[i], zero[i]))
