@@ -453,12 +453,13 @@ class RandomTileDataset:
         self.groups = [groups[k] for k in sorted(groups)]
         self.group_names = sorted(groups)
         # within a data set, pairs are drawn in proportion to their area (a big scene gives more tiles)
-        self.weights = []
+        self.weights, areas = [], []
         for g in self.groups:
             a = np.array([p.shape[0] * p.shape[1] for p in g], float)
             self.weights.append(a / a.sum())
+            areas.append(a.sum())
         self.set_power = float(set_power)
-        self.set_shares = set_shares([sum(p.shape[0] * p.shape[1] for p in g) for g in self.groups], set_power)
+        self.set_shares = set_shares(areas, set_power)
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch

@@ -21,10 +21,10 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from osgeo import gdal
 
 from sar_colorizer.core.options import ColorizeOptions
 from sar_colorizer.core.pipeline import colorize
+from sar_colorizer.training.datasets import read_raster
 
 ROOT = Path(__file__).resolve().parents[2]
 LA_TEXAS = ROOT / ".." / "shared" / "data" / "train" / "la-texas-vh"
@@ -33,8 +33,7 @@ DEMO = (ROOT / "samples" / "los-angeles-harbour_s1a_vh_20201107.tif",
 
 
 def read(path: Path) -> np.ndarray:
-    ds = gdal.Open(str(path))
-    return ds.ReadAsArray().astype(np.float64)
+    return read_raster(path)[0].astype(np.float64)  # (bands, rows, cols)
 
 
 def measures(sar: np.ndarray, out: np.ndarray, truth: np.ndarray) -> dict[str, float]:
@@ -59,19 +58,23 @@ def main(argv: list[str]) -> int:
         for name, sar_path, truth_path in scenes:
             out_path = Path(tmp) / f"{name}.tif"
             colorize(sar_path, out_path, ColorizeOptions(model_path=model, threads=1))
-            sar = read(sar_path)
-            m = measures(sar[0] if sar.ndim == 3 else sar, read(out_path), read(truth_path))
+            m = measures(read(sar_path)[0], read(out_path), read(truth_path))
             rows.append((name, m))
             print(f"{name:5s} water {m['water']:.2f}  water - land: output {m['out_water_minus_land']:6.1f} truth "
-                  f"{m['truth_water_minus_land']:6.1f}  r {m['r']:5.2f}  r(SAR) {m['r_sar']:5.2f} (truth {m['r_sar_truth']:5.2f})  std {m['std_out']:5.1f} "
-                  f"(truth {m['std_truth']:5.1f}), RGB {m['std_out_rgb']}", flush=True)
+                  f"{m['truth_water_minus_land']:6.1f}  r {m['r']:5.2f}  r(SAR) {m['r_sar']:5.2f} "
+                  f"(truth {m['r_sar_truth']:5.2f})  std {m['std_out']:5.1f} (truth {m['std_truth']:5.1f}), "
+                  f"RGB {m['std_out_rgb']}", flush=True)
     pairs = [m for n, m in rows if n != "demo"]
     if pairs:
         wet = [m for m in pairs if m["water"] >= 0.05]
-        print(f"LA/Texas pairs: {len(pairs)}, mean r {np.mean([m['r'] for m in pairs]):.3f}, mean r(SAR) "
-              f"{np.mean([m['r_sar'] for m in pairs]):.2f} (truth {np.mean([m['r_sar_truth'] for m in pairs]):.2f}), mean std {np.mean([m['std_out'] for m in pairs]):.1f} "
-              f"(truth {np.mean([m['std_truth'] for m in pairs]):.1f}); {len(wet)} with >= 5 % water: output water - land "
-              f"{np.mean([m['out_water_minus_land'] for m in wet]):.1f}, truth {np.mean([m['truth_water_minus_land'] for m in wet]):.1f}")
+
+        def mean(key: str, of: list[dict] = pairs) -> float:
+            return float(np.mean([m[key] for m in of]))
+
+        print(f"LA/Texas pairs: {len(pairs)}, mean r {mean('r'):.3f}, mean r(SAR) {mean('r_sar'):.2f} "
+              f"(truth {mean('r_sar_truth'):.2f}), mean std {mean('std_out'):.1f} "
+              f"(truth {mean('std_truth'):.1f}); {len(wet)} with >= 5 % water: output water - land "
+              f"{mean('out_water_minus_land', wet):.1f}, truth {mean('truth_water_minus_land', wet):.1f}")
     return 0
 
 
