@@ -59,6 +59,7 @@ class TrainConfig:
     band_dropout: float = 0.5
     aug_sar_gamma: float = 0.0        # augment.jitter_sar_levels
     set_power: float = 0.0            # data sets' shares of the tiles ~ pixel count ** this (datasets.set_shares)
+    water_share: float = 0.0          # share of the tiles drawn around water pixels (datasets.water_pixels)
     flips: bool = True
     seed: int = 0
     device: str = "auto"
@@ -194,6 +195,14 @@ def validate(model, val: Sentinel12Dataset, device, batch_size: int = 8,
     return out
 
 
+def sampling_note(cfg: TrainConfig) -> str:
+    sets = ("each data set equally likely per tile" if cfg.set_power == 0 else
+            f"each data set by its pixel count ** {cfg.set_power:g}")
+    water = (f"; {cfg.water_share:g} of the tiles around a water pixel (radar and optical dark over 15 px) drawn "
+             "uniformly from all pairs" if cfg.water_share > 0 else "")
+    return f"{sets}; within a data set by pixel area{water}"
+
+
 def build_metadata(cfg: TrainConfig, train_pairs: Sequence[PairedImage], val_pairs: Sequence[PairedImage],
                    epochs_done: int, steps: int, seconds: float, metrics: dict, commit: str) -> ModelMetadata:
     return ModelMetadata(
@@ -219,7 +228,7 @@ def build_metadata(cfg: TrainConfig, train_pairs: Sequence[PairedImage], val_pai
                        "else the world palette at the place (georeferenced or approximately placed pairs); "
                        "own_fraction of tiles: the tile's own optical x exp(N(0, error_sigma)) per channel; "
                        "dropout: no prior"} if cfg.prior else None),
-            "sampling": "each data set equally likely per tile; within a data set by pixel area",
+            "sampling": sampling_note(cfg),
             "target_mean_rgb": mean_target_colour(train_pairs),
             "commit": commit,
             "seconds": round(seconds, 1),
@@ -251,9 +260,14 @@ def train(cfg: TrainConfig, log=print) -> TrainResult:
     spec = cfg.input_spec()
     aug = cfg.augment_config()
     train_set = RandomTileDataset(train_pairs, spec, cfg.tile, cfg.samples_per_epoch, seed=cfg.seed, augment=aug,
-                                  prior=cfg.prior_config(), set_power=cfg.set_power)
+                                  prior=cfg.prior_config(), set_power=cfg.set_power,
+                                  water_share=cfg.water_share)
     say("data sets' shares of the training tiles: " + ", ".join(
         f"{n} {s:.3f}" for n, s in zip(train_set.group_names, train_set.set_shares)))
+    if train_set.water:
+        wet = [(p.name, len(w) / (p.shape[0] * p.shape[1])) for p, w in train_set.water]
+        say(f"water tiles: {cfg.water_share:.2f} of the tiles, around the water of {len(wet)} pairs; with 1 % or more: "
+            + ", ".join(f"{n} {f:.3f}" for n, f in wet if f >= 0.01))
     if spec.prior is not None:
         for p in train_pairs + val_pairs:
             pr = p.priors

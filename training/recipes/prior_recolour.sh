@@ -27,6 +27,8 @@
 #     --fill-coastal-sea, the same calibration on it (results/land-palette-2026-12-02/README.md)
 #   RUNS=runs/levels RESIDUAL=1 SAR_GAMMA=0.5 bash ...  # at commit e5633d8 (fbea446's palette files): the
 #     land-palette run with a random power curve on each SAR band's levels (results/levels-2026-12-02/README.md)
+#   RUNS=runs/water RESIDUAL=1 WATER_SHARE=0.2 bash ...  # at commit WATERCOMMIT (fbea446's palette files): the
+#     land-palette run with a fifth of the tiles drawn around water (results/water-2026-12-03/README.md)
 #   RUNS=runs/tile RESIDUAL=1 bash ...  # at commit 469ab58, whose
 #     palette_calibration.json (written with --form hue-kept --tile-gains) also takes each LA/Texas tile's
 #     stretch out of its targets: MODEL.md, "LA/Texas targets rebalanced per tile"
@@ -38,6 +40,7 @@ NAME=recolour LABEL="recoloured tiles"
 if [[ "${RESIDUAL:-0}" == 1 ]]; then PRIOR+=(--prior-residual); NAME=recolour-residual LABEL="recoloured tiles, prior residual"; fi
 if [[ -n "${SAR_GAMMA:-}" ]]; then PRIOR+=(--aug-sar-gamma "$SAR_GAMMA"); fi  # training/augment.jitter_sar_levels
 if [[ -n "${SET_POWER:-}" ]]; then PRIOR+=(--set-power "$SET_POWER"); fi  # training/datasets.set_shares
+if [[ -n "${WATER_SHARE:-}" ]]; then PRIOR+=(--water-share "$WATER_SHARE"); fi  # training/datasets.water_pixels
 ONLY=${ONLY:-}
 MAIN_EPOCHS=${MAIN_EPOCHS:-20}
 LOSO_EPOCHS=${LOSO_EPOCHS:-10}
