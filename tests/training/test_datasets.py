@@ -7,7 +7,7 @@ import pytest
 from sar_colorizer.core.modelfile import InputSpec
 from sar_colorizer.training.datasets import (DatasetError, RandomTileDataset, Sentinel12Dataset, discover,
                                              folder_pairs, grid_windows, set_shares, split_sources,
-                                             stretch_target)
+                                             stretch_target, water_pixels)
 
 from .conftest import synthetic_pair, write_raster
 
@@ -140,3 +140,56 @@ def test_set_power_draws_data_sets_by_their_share_and_zero_draws_as_before(tmp_p
             ("big", "small")[int(np.random.default_rng([1, 0, i]).integers(2))]
     default, zero = (RandomTileDataset(pairs, SPEC, tile=32, length=8, seed=1, **kw) for kw in ({}, {"set_power": 0}))
     assert all(np.array_equal(a.numpy(), b.numpy()) for i in range(8) for a, b in zip(default[i], zero[i]))
+
+
+def lake_scene(folder, sand: bool = True):
+    """96 x 96 px: land (radar -5 dB, optical 0.2 reflectance), a lake in rows and columns 30..69 (-25 dB,
+    0.03) and, with ``sand``, dark radar under bright optical in rows 0..24, columns 72..95 (-25 dB, 0.25)."""
+    rng = np.random.default_rng(5)
+    vv = (-5.0 + rng.normal(0, 0.5, (96, 96))).astype(np.float32)
+    rgb = np.full((3, 96, 96), 2000, np.uint16)
+    vv[30:70, 30:70] = -25.0
+    rgb[:, 30:70, 30:70] = 300
+    if sand:
+        vv[0:25, 72:96] = -25.0
+        rgb[:, 0:25, 72:96] = 2500
+    write_raster(folder / "s1" / "lake.tif", vv[None])
+    write_raster(folder / "s2" / "lake.tif", rgb)
+    return Sentinel12Dataset(folder, spec=SPEC).pairs
+
+
+def test_water_pixels_are_dark_in_radar_and_optical(tmp_path):
+    pair, = lake_scene(tmp_path / "lakes")
+    water = np.zeros(pair.shape, bool)
+    water.flat[water_pixels(pair, SPEC)] = True
+    lake = np.zeros(pair.shape, bool)
+    lake[30:70, 30:70] = True
+    assert not water[~lake].any()           # neither the land nor the dark-radar sand
+    assert water[37:63, 37:63].all()        # the lake, but for its shore (the 15 px means)
+    assert not water[30:33, 30:70].any()    # 3 px from the shore the 15 px mean is still half land
+
+
+def test_water_share_cuts_tiles_around_water_and_zero_cuts_as_before(tmp_path):
+    pair, = lake_scene(tmp_path / "lakes")
+    lake = np.zeros(pair.shape, bool)
+    lake[37:63, 37:63] = True
+    tiles = RandomTileDataset([pair], SPEC, tile=32, length=8, seed=1, water_share=1.0)
+    for i in range(200):
+        p, r0, c0 = tiles.water_window(np.random.default_rng([1, 0, i]))
+        assert p is pair and 2 <= r0 <= 96 - 32 - 2 and 2 <= c0 <= 96 - 32 - 2   # inside the shift margin
+        assert lake[r0:r0 + 32, c0:c0 + 32].any()
+    x, _, _ = tiles[0]
+    assert x.shape == (4, 32, 32)
+    default, zero = (RandomTileDataset([pair], SPEC, tile=32, length=8, seed=1, **kw) for kw in ({}, {"water_share": 0}))
+    assert all(np.array_equal(a.numpy(), b.numpy()) for i in range(8) for a, b in zip(default[i], zero[i]))
+
+
+def test_water_share_without_water_is_refused(tmp_path):
+    rng = np.random.default_rng(4)
+    sar, rgb = synthetic_pair(rng, size=64)
+    write_raster(tmp_path / "dry" / "s1" / "a.tif", sar)
+    write_raster(tmp_path / "dry" / "s2" / "a.tif", rgb)
+    pairs = Sentinel12Dataset(tmp_path / "dry", spec=SPEC).pairs
+    with pytest.raises(DatasetError) as err:
+        RandomTileDataset(pairs, SPEC, tile=32, length=8, water_share=0.2)
+    assert str(err.value) == "--water-share 0.2: no training pair has water (radar and optical dark over 15 px)"
