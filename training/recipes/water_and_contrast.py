@@ -3,8 +3,9 @@
 PSNR and SSIM against a flat colour reward a model that paints the prior's colour and adds little; the
 picture a user sees is then a wash. This looks at what they hide, on scenes with Sentinel-2 truth that
 have water: the demo scene (samples/, Port of Los Angeles) and the LA/Texas pairs. Each is colorized
-as a user would (core.pipeline.colorize, default options: the world palette at its place) and the
-output's luminance is compared with the truth's, 8-bit as the files hold them:
+as a user would (core.pipeline.colorize, default options: the world palette at its place; the LA/Texas
+files, whose single band names no polarisation, with their band given as VH as a user would with
+`--bands VH=1`) and the output's luminance is compared with the truth's, 8-bit as the files hold them:
 - water: truth pixels bluer than red by more than 10 levels and darker than 110 (mean of R, G, B);
   printed: the luminance of water minus that of the rest, output and truth;
 - r: the correlation of output and truth luminance per pixel; r(SAR): of output (and truth) luminance
@@ -48,7 +49,7 @@ def measures(sar: np.ndarray, out: np.ndarray, truth: np.ndarray) -> dict[str, f
 
 def main(argv: list[str]) -> int:
     model, globs = Path(argv[0]), argv[1:]
-    scenes = [("demo", *DEMO)]
+    scenes = [("demo", *DEMO)]  # the sample names its band VH (its description); the pipeline reads it so
     if globs:
         names = sorted(p.stem for p in (LA_TEXAS / "s1").glob("*.tif"))
         scenes += [(n, LA_TEXAS / "s1" / f"{n}.tif", LA_TEXAS / "s2" / f"{n}.tif")
@@ -57,7 +58,10 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name, sar_path, truth_path in scenes:
             out_path = Path(tmp) / f"{name}.tif"
-            colorize(sar_path, out_path, ColorizeOptions(model_path=model, threads=1))
+            # without bands given the pipeline takes an unnamed single band for VV; until 2026-12-03 this
+            # script did so for the LA/Texas pairs (their figures in results/mix-2026-12-03 are VV's)
+            bands = None if name == "demo" else {"VH": 1}
+            colorize(sar_path, out_path, ColorizeOptions(model_path=model, threads=1, bands=bands))
             m = measures(read(sar_path)[0], read(out_path), read(truth_path))
             rows.append((name, m))
             print(f"{name:5s} water {m['water']:.2f}  water - land: output {m['out_water_minus_land']:6.1f} truth "
