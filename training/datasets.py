@@ -487,13 +487,22 @@ class RandomTileDataset:
         self.set_shares = set_shares(areas, set_power)
         self.water_share = float(water_share)
         self.water: list[tuple[PairedImage, np.ndarray]] = []
+        if not 0 <= self.water_share <= 1:
+            raise DatasetError(f"--water-share {water_share}: a share of the tiles, from 0 to 1")
         if self.water_share > 0:
-            self.water = [(p, w) for g in self.groups for p in g if len(w := water_pixels(p, spec))]
+            m = self.augment.max_shift  # a tile keeps m px from the border: water nearer to it could not be in one
+            self.water = [(p, w) for g in self.groups for p in g if len(w := self._inside(water_pixels(p, spec), p, m))]
             if not self.water:
                 raise DatasetError(f"--water-share {water_share}: no training pair has water (radar and optical "
                                    f"dark over {WATER_WINDOW} px)")
             counts = np.array([len(w) for _, w in self.water], float)
             self.water_weights = counts / counts.sum()
+
+    @staticmethod
+    def _inside(flat: np.ndarray, pair: PairedImage, margin: int) -> np.ndarray:
+        h, w = pair.shape
+        r, c = np.divmod(flat, w)
+        return flat[(r >= margin) & (r < h - margin) & (c >= margin) & (c < w - margin)]
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch

@@ -193,3 +193,28 @@ def test_water_share_without_water_is_refused(tmp_path):
     with pytest.raises(DatasetError) as err:
         RandomTileDataset(pairs, SPEC, tile=32, length=8, water_share=0.2)
     assert str(err.value) == "--water-share 0.2: no training pair has water (radar and optical dark over 15 px)"
+    with pytest.raises(DatasetError) as err:
+        RandomTileDataset(pairs, SPEC, tile=32, length=8, water_share=1.5)
+    assert str(err.value) == "--water-share 1.5: a share of the tiles, from 0 to 1"
+
+
+def test_water_at_the_border_is_left_to_tiles_that_can_hold_it(tmp_path):
+    """A lake along the top edge: its water in the 2 px that no tile reaches (the shift margin) is not drawn."""
+    rng = np.random.default_rng(6)
+    vv = (-5.0 + rng.normal(0, 0.5, (96, 96))).astype(np.float32)
+    rgb = np.full((3, 96, 96), 2000, np.uint16)
+    vv[0:40, 20:76] = -25.0
+    rgb[:, 0:40, 20:76] = 300
+    write_raster(tmp_path / "edge" / "s1" / "lake.tif", vv[None])
+    write_raster(tmp_path / "edge" / "s2" / "lake.tif", rgb)
+    pair, = Sentinel12Dataset(tmp_path / "edge", spec=SPEC).pairs
+    everywhere = water_pixels(pair, SPEC)
+    assert (everywhere // 96).min() == 0                       # water in the first row
+    tiles = RandomTileDataset([pair], SPEC, tile=32, length=8, seed=1, water_share=1.0)
+    (_, kept), = tiles.water
+    assert (kept // 96).min() == 2 and len(kept) == len(everywhere) - np.sum(everywhere // 96 < 2)
+    for i in range(100):
+        _, r0, c0 = tiles.water_window(np.random.default_rng([1, 0, i]))
+        water = np.zeros(pair.shape, bool)
+        water.flat[kept] = True
+        assert water[r0:r0 + 32, c0:c0 + 32].any()

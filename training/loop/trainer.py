@@ -25,8 +25,8 @@ from ...core.modelfile import (PRIOR_KINDS, InputSpec, ModelMetadata, Normalisat
 from ...core.prior import COLOUR_CONVENTION
 from ..priors import PriorConfig
 from ..augment import AugmentConfig
-from ..datasets import (TARGET_STRETCH, BandRoles, PairedImage, RandomTileDataset, Sentinel12Dataset, describe,
-                        discover, load_sources, mean_target_colour, split_sources)
+from ..datasets import (TARGET_STRETCH, WATER_WINDOW, BandRoles, PairedImage, RandomTileDataset, Sentinel12Dataset,
+                        describe, discover, load_sources, mean_target_colour, split_sources)
 from ..ddp import all_reduce_mean, barrier, init_distributed, shutdown
 from ..losses import make_loss
 from ..metrics import all_metrics
@@ -198,8 +198,8 @@ def validate(model, val: Sentinel12Dataset, device, batch_size: int = 8,
 def sampling_note(cfg: TrainConfig) -> str:
     sets = ("each data set equally likely per tile" if cfg.set_power == 0 else
             f"each data set by its pixel count ** {cfg.set_power:g}")
-    water = (f"; {cfg.water_share:g} of the tiles around a water pixel (radar and optical dark over 15 px) drawn "
-             "uniformly from all pairs" if cfg.water_share > 0 else "")
+    water = (f"; {cfg.water_share:g} of the tiles around a water pixel (radar and optical dark over {WATER_WINDOW} "
+             "px) drawn uniformly from all pairs" if cfg.water_share > 0 else "")
     return f"{sets}; within a data set by pixel area{water}"
 
 
