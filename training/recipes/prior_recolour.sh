@@ -29,6 +29,8 @@
 #     land-palette run with a random power curve on each SAR band's levels (results/levels-2026-12-02/README.md)
 #   RUNS=runs/water RESIDUAL=1 WATER_SHARE=0.2 bash ...  # at commit 20f9e3a (fbea446's palette files): the
 #     land-palette run with a fifth of the tiles drawn around water (results/water-2026-12-03/README.md)
+#   RUNS=runs/water-levels RESIDUAL=1 WATER_SHARE=0.2 SAR_GAMMA=0.5 bash ...  # at commit f20a09c (1210bdb with
+#     fbea446's palette files): both changes together (results/water-levels-2026-12-03/README.md)
 #   RUNS=runs/tile RESIDUAL=1 bash ...  # at commit 469ab58, whose
 #     palette_calibration.json (written with --form hue-kept --tile-gains) also takes each LA/Texas tile's
 #     stretch out of its targets: MODEL.md, "LA/Texas targets rebalanced per tile"
