@@ -7,6 +7,12 @@ RUNS=${RUNS:-runs}
 SEED=${SEED:-20261125}
 EPOCHS=${EPOCHS:-14}
 STAGE=${STAGE:-all}
+TILE=${TILE:-128}
+# EXTRA_DATA: more paired data sets beside DATA (data/bigearthnet: training/recipes/bigearthnet_pairs.py);
+# its Irish pairs are its validation part (a country no other pair shows)
+EXTRA_DATA=${EXTRA_DATA:-}
+EXTRA=()
+[[ -z "$EXTRA_DATA" ]] || EXTRA=(--data "$EXTRA_DATA")
 
 RECIPE=(
   --data "$DATA"
@@ -16,7 +22,8 @@ RECIPE=(
   --holdout 'temperate-pairs/finland_000aa810_*'      # one Finnish place, 3 months
   --holdout 'temperate-pairs/sen12mscr_ROIs2017_winter_*'  # Aachen/Limburg winter pair
   --band-roles la-texas-vh=VH                         # single-band files default to VV; these are VH
-  --epochs "$EPOCHS" --samples-per-epoch 1024 --batch-size 16 --tile 128
+  "${EXTRA[@]}" ${EXTRA_DATA:+--holdout 'bigearthnet/ireland_*'}  # BigEarthNet patches are 120 px: TILE=112
+  --epochs "$EPOCHS" --samples-per-epoch 1024 --batch-size 16 --tile "$TILE"
   --lr 2e-3 --aug-shift 2 --band-dropout 0.5 --seed "$SEED"
   --val-tiles-per-pair 2 --threads 1 --device cpu
 )
@@ -25,7 +32,8 @@ RECIPE=(
 PRIOR=(--prior --prior-cell 256 --prior-dropout 0.2 --prior-own 0.3 --loss shift_l1_ssim --loss-shift 2
        --bands VV,VH --seed "$SEED")
 VALIDATION=(--only 'india-scenes/scene-3' --only 'desert-patches/*_patch_15' --only 'la-texas-vh/*[05]'
-            --only 'temperate-pairs/finland_000aa810_*' --only 'temperate-pairs/sen12mscr_ROIs2017_winter_*')
+            --only 'temperate-pairs/finland_000aa810_*' --only 'temperate-pairs/sen12mscr_ROIs2017_winter_*'
+            ${EXTRA_DATA:+--only 'bigearthnet/ireland_*'})
 # (a): the model bundled before the colour prior, taken from the commit that shipped it
 OLD=${OLD:-$RUNS/no-prior-model.safetensors}
 old_model() { [[ -f "$OLD" ]] || { mkdir -p "$(dirname "$OLD")"; git show 1050f8a:models/sar_colorizer.safetensors > "$OLD"; }; }
@@ -34,7 +42,7 @@ old_model() { [[ -f "$OLD" ]] || { mkdir -p "$(dirname "$OLD")"; git show 1050f8
 # palette mapping, all or without-place; COARSE_FROM: whose coarse colours the output keeps, default the file's)
 evaluate_priors() {
   old_model
-  "$PY" -m sar_colorizer.training.evaluate_priors --old "$OLD" --data "$DATA" --band-roles la-texas-vh=VH \
+  "$PY" -m sar_colorizer.training.evaluate_priors --old "$OLD" --data "$DATA" "${EXTRA[@]}" --band-roles la-texas-vh=VH \
       --threads "${EVAL_THREADS:-2}" --palette-fit "${PALETTE_FIT:-all}" ${COARSE_FROM:+--coarse-from "$COARSE_FROM"} "$@"
 }
 
