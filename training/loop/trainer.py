@@ -181,8 +181,11 @@ def validate(model, val: Sentinel12Dataset, device, batch_size: int = 8,
     model.eval()
     per: dict[str, list[dict]] = {}
     with torch.inference_mode():
-        for start in range(0, len(val), batch_size):
-            idx = list(range(start, min(start + batch_size, len(val))))
+        by_shape: dict[tuple, list[int]] = {}  # a batch stacks tiles of one size (a pair smaller than the tile)
+        for i in range(len(val)):
+            by_shape.setdefault(tuple(val.valid(i).shape), []).append(i)
+        batches = [same[s:s + batch_size] for same in by_shape.values() for s in range(0, len(same), batch_size)]
+        for idx in batches:
             items = [val[i] for i in idx]
             x = torch.stack([it[0] for it in items]).to(device)
             pred = kept_colours(model(x), x, sigma_px).float().cpu()
