@@ -112,3 +112,22 @@ def test_training_refuses_pairs_without_a_usable_band(paired_folder, tmp_path):
                               "leave it out with --exclude or fix --band-roles")
     excluded = tiny_config(paired_folder, tmp_path / "w.safetensors", exclude=["pairs/p0"], holdout=[], epochs=1)
     assert train(excluded, log=lambda *_: None).steps == 1
+
+
+def test_validation_takes_a_pair_smaller_than_the_validation_tile(paired_folder, tmp_path):
+    """BigEarthNet's pairs are 120 px where the other sets' validation tiles are 256 px: a batch of
+    both could not be stacked, and the first BigEarthNet run stopped at its first validation."""
+    from .conftest import synthetic_pair, write_raster
+    from sar_colorizer.training.loop.trainer import validate
+
+    rng = np.random.default_rng(1)
+    sar, rgb = synthetic_pair(rng)
+    write_raster(paired_folder / "s1" / "small.tif", sar[..., :40, :48])
+    write_raster(paired_folder / "s2" / "small.tif", rgb[..., :40, :48])
+    cfg = tiny_config(paired_folder, tmp_path / "m.safetensors", epochs=1, holdout=["pairs/p2", "pairs/small"])
+    train(cfg, log=lambda *_: None)
+    model = load_model_file(tmp_path / "m.safetensors").build()
+    val = Sentinel12Dataset(paired_folder, spec=cfg.input_spec(), tile=64, max_tiles_per_pair=2)
+    assert {tuple(val.valid(i).shape) for i in range(len(val))} == {(64, 64), (40, 48)}
+    scores = validate(model, val, torch.device("cpu"), batch_size=8)
+    assert set(scores) == {"pairs", "mean_over_datasets"} and np.isfinite(scores["pairs"]["psnr"])
