@@ -31,6 +31,10 @@
 #     land-palette run with a fifth of the tiles drawn around water (results/water-2026-12-03/README.md)
 #   RUNS=runs/water-levels RESIDUAL=1 WATER_SHARE=0.2 SAR_GAMMA=0.5 bash ...  # at commit f20a09c (1210bdb with
 #     fbea446's palette files): both changes together (results/water-levels-2026-12-03/README.md)
+#   EXTRA_DATA=data/bigearthnet TILE=112 RUNS=runs/bigearthnet RESIDUAL=1 SAR_GAMMA=0.5 bash ...  # branch
+#     exp/bigearthnet (14c4852 with fbea446's palette files): the level-curve run with the 107 BigEarthNet
+#     pairs (results/bigearthnet-2026-12-04/README.md); without SAR_GAMMA and RUNS=runs/bigearthnet-land:
+#     the land run with them (results/bigearthnet-land-2026-12-04/README.md)
 #   RUNS=runs/tile RESIDUAL=1 bash ...  # at commit 469ab58, whose
 #     palette_calibration.json (written with --form hue-kept --tile-gains) also takes each LA/Texas tile's
 #     stretch out of its targets: MODEL.md, "LA/Texas targets rebalanced per tile"
