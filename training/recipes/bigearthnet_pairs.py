@@ -45,7 +45,7 @@ def patch_key(p: BenPatch) -> tuple[str, str, str, str]:
     """(tile, column, row, S2 date): the same patch in two packages has the same key."""
     m = re.search(r"_(\d{2}[A-Z]{3})_(\d+)_(\d+)$", p.s1_name)
     if not m:
-        raise ValueError(f"{p.s1_name}: no tile_row_col at the end of the Sentinel-1 patch name")
+        raise ValueError(f"{p.s1_name}: no _TILE_X_Y at the end of the Sentinel-1 patch name")
     return m.group(1), m.group(2), m.group(3), p.s2_date.replace("-", "")
 
 
