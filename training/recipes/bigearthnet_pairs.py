@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import re
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,8 @@ import numpy as np
 from osgeo import gdal, osr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bigearthnet_extract import BenPatch, read_patches, wheel_names  # noqa: E402
+from bigearthnet_extract import (BenPatch, grid_position, missing_wheels, read_patches,  # noqa: E402
+                                 wheel_names)
 
 SOURCE_ORDER = ("bigearthnet-common-2.8.0", "configilm-0.3.0", "configilm-0.7.1")
 PIXEL_M = 10.0
@@ -41,12 +41,9 @@ LICENCE = ("BigEarthNet (bigearth.net), CDLA-Permissive-1.0; contains modified C
            "2017-2018. Taken from the PyPI wheels {wheels}.")
 
 
-def patch_key(p: BenPatch) -> tuple[str, str, str, str]:
+def patch_key(p: BenPatch) -> tuple[str, int, int, str]:
     """(tile, column, row, S2 date): the same patch in two packages has the same key."""
-    m = re.search(r"_(\d{2}[A-Z]{3})_(\d+)_(\d+)$", p.s1_name)
-    if not m:
-        raise ValueError(f"{p.s1_name}: no _TILE_X_Y at the end of the Sentinel-1 patch name")
-    return m.group(1), m.group(2), m.group(3), p.s2_date.replace("-", "")
+    return (*grid_position(p.s1_name), p.s2_date.replace("-", ""))
 
 
 def pair_name(p: BenPatch) -> str:
@@ -105,8 +102,8 @@ def write_pairs(patches: Iterable[BenPatch], out: Path, wheels: str) -> list[dic
     return rows
 
 
-def download_wheels(folder: Path) -> None:
-    for requirement in wheel_names():  # one call each: pip refuses two versions of configilm in one
+def download_wheels(folder: Path, requirements: list[str]) -> None:
+    for requirement in requirements:  # one call each: pip refuses two versions of configilm in one
         subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
                         "-d", str(folder), requirement], check=True)
 
@@ -119,9 +116,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     a = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         wheels = a.wheels or Path(tmp)
-        if not all(any(wheels.glob(f"{n.split('==')[0].replace('-', '_')}-{n.split('==')[1]}-*.whl"))
-                   for n in wheel_names()):
-            download_wheels(wheels)
+        download_wheels(wheels, missing_wheels(wheels))
         rows = write_pairs(read_patches(wheels), a.out, " ".join(wheel_names()))
     by_country: dict[str, int] = {}
     for r in rows:
