@@ -32,6 +32,7 @@ snow) do not count in a pair's mean.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import re
 import sys
@@ -161,6 +162,31 @@ def collect(data: Path = DATA) -> tuple[list[Pair], list[str]]:
             pairs.append(Pair(name, dataset, kind, level, note, key, mean, values.astype(np.float64), centre,
                               snow=name in SNOW_MONTHS))
     return pairs, skipped
+
+
+SEA_LABELS = ("Sea and ocean", "Marine waters")
+
+
+def bigearthnet_places(root: Path, palette) -> tuple[list[Pair], list[str]]:
+    """The BigEarthNet pairs (training/recipes/bigearthnet_pairs.py) as places: one L2A patch each,
+    georeferenced; extra holds its country and whether its labels say sea. Patches mostly snow or
+    cloud (under half their pixels valid) or with no signal in a band are skipped."""
+    with open(root / "index.csv") as f:
+        rows = list(csv.DictReader(f))
+    places, skipped = [], []
+    for r in rows:
+        optical = root / "s2" / f"{r['name']}.tif"
+        mean, kind, valid = optical_mean(optical)
+        if valid < 0.5 or np.any(mean <= 0):
+            skipped.append(f"{r['name']} (valid {valid:.2f})")
+            continue
+        lon, lat = footprint(optical)
+        places.append(Pair(name=f"bigearthnet/{r['name']}", dataset="bigearthnet", kind=kind, level="L2A",
+                           place="georeferenced", place_key=f"bigearthnet/{r['name']}", mean=mean,
+                           palette=palette.values_at(lon, lat).reshape(3, -1).mean(axis=1).astype(np.float64),
+                           lonlat=(float(np.mean(lon)), float(np.mean(lat))),
+                           extra={"country": r["country"], "sea": any(k in r["labels"] for k in SEA_LABELS)}))
+    return places, skipped
 
 
 def desert_means(data: Path = DATA) -> list[Pair]:
@@ -334,7 +360,13 @@ def main(argv=None) -> int:
                         help="the 8-bit data sets' gains written: 'keep' those of the JSON already there (the "
                              "training targets' convention the bundled model was trained with), or 'implied' by "
                              "the chosen mapping")
+    parser.add_argument("--extra-places", type=Path, metavar="DIR",
+                        help="also measure the colour error training draws on these georeferenced pairs' land "
+                             "places (data/bigearthnet: training/recipes/bigearthnet_pairs.py); the mapping is "
+                             "still fitted on the reflectance places above")
     args = parser.parse_args(argv)
+    if args.extra_places and not (args.extra_places / "index.csv").is_file():
+        parser.error(f"{args.extra_places}: no index.csv (python training/recipes/bigearthnet_pairs.py --out DIR)")
     if not DATA.is_dir():
         print(f"no training data at {DATA}", file=sys.stderr)
         return 2
@@ -435,6 +467,19 @@ def main(argv=None) -> int:
         members = [p for p in pairs if p.dataset == dataset]
         all_true.append(np.array([p.mean * g for p in members]))
         all_pred.append(mapping(np.array([p.palette for p in members])))
+    extra_note = None
+    if args.extra_places:
+        extra, extra_skipped = bigearthnet_places(args.extra_places, palette)
+        land = [p for p in extra if not p.extra["sea"]]
+        extra_true, extra_pred = np.array([p.mean for p in land]), mapping(np.array([p.palette for p in land]))
+        e = errors(extra_true, extra_pred)
+        print(f"\n{args.extra_places} land places (no sea label, n={len(land)}; {len(extra) - len(land)} sea and "
+              f"{len(extra_skipped)} mostly snow or cloud left out): log std {fmt(e['log_std'])}, "
+              f"bias {fmt(e['log_bias'])}, MAE {fmt(e['mae_levels'], 1)} levels")
+        all_true.append(extra_true)
+        all_pred.append(extra_pred)
+        extra_note = (f"with the {len(land)} land places of {args.extra_places.name} (their sea and mostly snow "
+                      "or cloud patches left out)")
     overall = errors(np.concatenate(all_true), np.concatenate(all_pred))
     print(f"\nAll placed pairs (reflectance + 8-bit at their gains, n={sum(len(a) for a in all_true)}): "
           f"log std {fmt(overall['log_std'])}, MAE {fmt(overall['mae_levels'], 1)} levels")
@@ -463,6 +508,7 @@ def main(argv=None) -> int:
                 for label, r in results.items()},
             "colour_error_log_std": [round(float(v), 3) for v in sigma],
             "colour_error_mae_levels": [round(float(v), 1) for v in overall["mae_levels"]],
+            **({"colour_error_places": f"every placed pair of the training data {extra_note}"} if extra_note else {}),
             "eight_bit_gain": {d: round(v[0], 3) for d, v in eight.items()},
             "eight_bit_gain_implied": {d: round(v[0], 3) for d, v in implied.items()},
             "eight_bit_gain_rgb": {d: [round(float(x), 3) for x in v[1]] for d, v in implied.items()},

@@ -14,7 +14,6 @@ on many places would gain where it has not looked).
 """
 from __future__ import annotations
 
-import csv
 import re
 import sys
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from palette_calibration import FORMS, REPO, Mapping, errors, footprint, optical_mean  # noqa: E402
+from palette_calibration import FORMS, REPO, Mapping, bigearthnet_places, errors  # noqa: E402
 
 from sar_colorizer.core.world_palette import load_world_palette  # noqa: E402
 from sar_colorizer.training.colour import calibration  # noqa: E402
@@ -39,24 +38,12 @@ def main(argv=None) -> int:
     if not (root / "index.csv").is_file():
         print(f"{root}: no BigEarthNet pairs (python training/recipes/bigearthnet_pairs.py --out {root})")
         return 1
-    with open(root / "index.csv") as f:
-        rows = list(csv.DictReader(f))
-    palette = load_world_palette(require_mapping=False)
-    names, countries, sea, pal, true, skipped = [], [], [], [], [], []
-    for r in rows:
-        optical = root / "s2" / f"{r['name']}.tif"
-        mean, kind, valid = optical_mean(optical)
-        if valid < 0.5 or np.any(mean <= 0):  # mostly snow or cloud, or no signal in a band
-            skipped.append(f"{r['name']} (valid {valid:.2f})")
-            continue
-        place = footprint(optical)
-        names.append(r["name"])
-        countries.append(r["country"])
-        sea.append(any(k in r["labels"] for k in ("Sea and ocean", "Marine waters")))
-        pal.append(palette.values_at(*place).reshape(3, -1).mean(axis=1))
-        true.append(mean)
-    pal, true, countries = np.array(pal, dtype=np.float64), np.array(true), np.array(countries)
-    sea = np.array(sea)
+    places, skipped = bigearthnet_places(root, load_world_palette(require_mapping=False))
+    names = [p.name for p in places]
+    pal = np.array([p.palette for p in places], dtype=np.float64)
+    true = np.array([p.mean for p in places])
+    countries = np.array([p.extra["country"] for p in places])
+    sea = np.array([p.extra["sea"] for p in places])
     mapping, form = shipped_mapping()
     print(f"{len(names)} places scored ({len(skipped)} skipped: {', '.join(skipped) or 'none'})")
     print(f"shipped mapping ({form}): " + ", ".join(f"{k} {v}" for k, v in mapping.as_json().items()))
