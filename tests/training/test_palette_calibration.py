@@ -119,3 +119,31 @@ def test_tile_gains_take_out_each_tiles_stretch_and_training_applies_them(tmp_pa
                                [0.4, 0.2, 0.8], rtol=1e-6)
     np.testing.assert_allclose(colour.to_convention(rgb, rgb.dtype, "la-texas-vh", "T11SLT")[:, 0, 0],
                                [0.36] * 3, rtol=1e-6)  # a tile with no gains: the set's one gain
+
+
+def test_the_bigearthnet_land_places_measure_the_shipped_mapping_where_it_was_never_fitted(capsys):
+    built = REPO / "data" / "bigearthnet"
+    if not (built / "index.csv").is_file():
+        pytest.skip(f"BigEarthNet pairs not built at {built} "
+                    "(python training/recipes/bigearthnet_pairs.py --out data/bigearthnet)")
+    if not DATA_ROOT.is_dir():
+        pytest.skip(f"no training data at {DATA_ROOT}")
+    pc = calibration_module()
+    from sar_colorizer.core.world_palette import load_world_palette
+    places, skipped = pc.bigearthnet_places(built, load_world_palette(require_mapping=False))
+    land = [p for p in places if not p.extra["sea"]]
+    assert (len(places), len(land), len(skipped)) == (106, 80, 1)  # one Finnish patch mostly snow
+    assert all(p.level == "L2A" and p.place == "georeferenced" for p in places)
+    written = json.loads((REPO / "training" / "recipes" / "palette_calibration.json").read_text())
+    m = written["palette_to_convention"]
+    mapping = pc.Mapping(np.array(m["gain"]), np.array(m["gamma"]), np.array(m["offset"]))
+    land_error = pc.errors(np.array([p.mean for p in land]), mapping(np.array([p.palette for p in land])))
+    # measured on the shipped mapping: every channel's error is larger than the four fit places' leave-one-out
+    assert np.all(land_error["log_std"] > np.array(m["leave_one_out_log_std"]))
+    # and --extra-places makes it the colour error training draws (nothing written without --write)
+    assert pc.main(["--extra-places", str(built)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    expected = ", ".join(f"{v:.3f}" for v in np.maximum(land_error["log_std"], m["leave_one_out_log_std"]))
+    assert last.startswith("colour_error_log_std (the largest of that, the reflectance leave-one-place-out and "
+                           "the extra land places): (")
+    assert f"({expected})" in last
