@@ -82,6 +82,10 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--water-share", type=float, default=0.0,
                    help="share of the training tiles drawn around water (radar and optical dark over 15 px), "
                         "which is rare in the data (0: off)")
+    p.add_argument("--group-power", type=float, default=1.0,
+                   help="within a data set, each place group's (its name's first word: BigEarthNet's country) "
+                        "share of the tiles goes with its area to this power: 1 every pixel alike (default), "
+                        "0 every group alike")
     p.add_argument("--no-flips", action="store_true")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
@@ -111,7 +115,7 @@ def train_main(argv: Optional[Sequence[str]] = None) -> int:
         base_channels=args.base_channels, depth=args.depth, bands=args.bands,
         availability_channels=not args.no_availability_channels, aug_shift=args.aug_shift,
         band_dropout=args.band_dropout, aug_sar_gamma=args.aug_sar_gamma, set_power=args.set_power,
-        water_share=args.water_share, flips=not args.no_flips,
+        water_share=args.water_share, group_power=args.group_power, flips=not args.no_flips,
         seed=args.seed, device=args.device,
         amp=not args.no_amp, workers=args.workers, threads=args.threads,
         val_tiles_per_pair=args.val_tiles_per_pair, run_dir=args.run_dir, resume=args.resume,

@@ -447,6 +447,28 @@ def set_shares(areas: Sequence[float], power: float) -> np.ndarray:
     return a / a.sum()
 
 
+def place_group(name: str) -> str:
+    """The group a pair is drawn with under ``group_power``: its data set and the first word of its name
+    (BigEarthNet's country, ``finland`` or ``sen12mscr`` in temperate-pairs)."""
+    dataset, _, stem = name.rpartition("/")
+    return f"{dataset}/{stem.split('_', 1)[0]}"
+
+
+def pair_weights(pairs: Sequence[PairedImage], group_power: float = 1.0) -> np.ndarray:
+    """Each pair's chance within its data set: its area, with the place groups' (``place_group``) shares
+    going with their area ** group_power: 1 every pixel alike, 0 every group alike (57 Finnish BigEarthNet
+    patches then weigh what one Swiss one does), between them a big group is damped, not drowned."""
+    a = np.array([p.shape[0] * p.shape[1] for p in pairs], float)
+    if group_power == 1:
+        return a / a.sum()
+    keys = [place_group(p.name) for p in pairs]
+    group_area = {k: a[[i for i, g in enumerate(keys) if g == k]].sum() for k in set(keys)}
+    shares = {k: v ** float(group_power) for k, v in group_area.items()}
+    total = sum(shares.values())
+    w = np.array([shares[k] / total * ai / group_area[k] for k, ai in zip(keys, a)])
+    return w / w.sum()
+
+
 class RandomTileDataset:
     """Training tiles: each item picks a data set (by default each with equal probability, not by pixel
     count: ``set_power``), a pair of it, a random window, augments it and returns (x, y, valid); or, for
@@ -455,7 +477,8 @@ class RandomTileDataset:
 
     def __init__(self, pairs: Sequence[PairedImage], spec: InputSpec, tile: int, length: int,
                  seed: int = 0, augment: Optional["AugmentConfig"] = None, min_valid: float = 0.5,
-                 prior: Optional["PriorConfig"] = None, set_power: float = 0.0, water_share: float = 0.0):
+                 prior: Optional["PriorConfig"] = None, set_power: float = 0.0, water_share: float = 0.0,
+                 group_power: float = 1.0):
         from .augment import AugmentConfig
         from .priors import PriorConfig
 
@@ -477,12 +500,11 @@ class RandomTileDataset:
             raise DatasetError("no training pairs")
         self.groups = [groups[k] for k in sorted(groups)]
         self.group_names = sorted(groups)
-        # within a data set, pairs are drawn in proportion to their area (a big scene gives more tiles)
-        self.weights, areas = [], []
-        for g in self.groups:
-            a = np.array([p.shape[0] * p.shape[1] for p in g], float)
-            self.weights.append(a / a.sum())
-            areas.append(a.sum())
+        # within a data set, pairs are drawn in proportion to their area (a big scene gives more tiles),
+        # their place groups damped by group_power
+        self.group_power = float(group_power)
+        self.weights = [pair_weights(g, self.group_power) for g in self.groups]
+        areas = [float(sum(p.shape[0] * p.shape[1] for p in g)) for g in self.groups]
         self.set_power = float(set_power)
         self.set_shares = set_shares(areas, set_power)
         self.water_share = float(water_share)

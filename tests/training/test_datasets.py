@@ -6,8 +6,8 @@ import pytest
 
 from sar_colorizer.core.modelfile import InputSpec
 from sar_colorizer.training.datasets import (DatasetError, RandomTileDataset, Sentinel12Dataset, discover,
-                                             folder_pairs, grid_windows, set_shares, split_sources,
-                                             stretch_target, water_pixels)
+                                             folder_pairs, grid_windows, pair_weights, place_group, set_shares,
+                                             split_sources, stretch_target, water_pixels)
 
 from .conftest import synthetic_pair, write_raster
 
@@ -140,6 +140,30 @@ def test_set_power_draws_data_sets_by_their_share_and_zero_draws_as_before(tmp_p
             ("big", "small")[int(np.random.default_rng([1, 0, i]).integers(2))]
     default, zero = (RandomTileDataset(pairs, SPEC, tile=32, length=8, seed=1, **kw) for kw in ({}, {"set_power": 0}))
     assert all(np.array_equal(a.numpy(), b.numpy()) for i in range(8) for a, b in zip(default[i], zero[i]))
+
+
+def test_group_power_damps_a_big_place_group_within_a_data_set_and_one_draws_as_before(tmp_path):
+    rng = np.random.default_rng(4)
+    names = [f"finland_{i}" for i in range(4)] + ["austria_0"]   # 4 patches of one country, 1 of another
+    for name in names:
+        sar_db, rgb = synthetic_pair(rng, size=48)
+        write_raster(tmp_path / "ben" / "s1" / f"{name}.tif", sar_db)
+        write_raster(tmp_path / "ben" / "s2" / f"{name}.tif", rgb)
+    pairs = Sentinel12Dataset(tmp_path, spec=SPEC).pairs
+    assert sorted({place_group(p.name) for p in pairs}) == ["ben/austria", "ben/finland"]
+
+    def finnish_share(power: float) -> float:
+        w = pair_weights(pairs, power)
+        return float(sum(wi for wi, p in zip(w, pairs) if place_group(p.name) == "ben/finland"))
+
+    assert finnish_share(1) == pytest.approx(0.8)      # by area: 4 of 5 patches
+    assert finnish_share(0.5) == pytest.approx(2 / 3)  # sqrt(4) : sqrt(1)
+    assert finnish_share(0) == pytest.approx(0.5)      # every group alike
+    one, default = (RandomTileDataset(pairs, SPEC, tile=32, length=8, seed=1, **kw) for kw in ({"group_power": 1}, {}))
+    assert all(np.array_equal(a.numpy(), b.numpy()) for i in range(8) for a, b in zip(one[i], default[i]))
+    half = RandomTileDataset(pairs, SPEC, tile=32, length=8, seed=1, group_power=0.5)
+    drawn = [half.pick_pair(np.random.default_rng([1, 0, i])).name for i in range(3000)]
+    assert abs(np.mean([place_group(n) == "ben/finland" for n in drawn]) - 2 / 3) < 0.03
 
 
 def lake_scene(folder, sand: bool = True):

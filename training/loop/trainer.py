@@ -60,6 +60,7 @@ class TrainConfig:
     aug_sar_gamma: float = 0.0        # augment.jitter_sar_levels
     set_power: float = 0.0            # data sets' shares of the tiles ~ pixel count ** this (datasets.set_shares)
     water_share: float = 0.0          # share of the tiles drawn around water pixels (datasets.water_pixels)
+    group_power: float = 1.0          # place groups' shares within a data set ~ area ** this (datasets.pair_weights)
     flips: bool = True
     seed: int = 0
     device: str = "auto"
@@ -203,7 +204,9 @@ def sampling_note(cfg: TrainConfig) -> str:
             f"each data set by its pixel count ** {cfg.set_power:g}")
     water = (f"; {cfg.water_share:g} of the tiles around a water pixel (radar and optical dark over {WATER_WINDOW} "
              "px) drawn uniformly from all pairs" if cfg.water_share > 0 else "")
-    return f"{sets}; within a data set by pixel area{water}"
+    within = ("by pixel area" if cfg.group_power == 1 else
+              f"by pixel area, each place group (datasets.place_group) by its area ** {cfg.group_power:g}")
+    return f"{sets}; within a data set {within}{water}"
 
 
 def build_metadata(cfg: TrainConfig, train_pairs: Sequence[PairedImage], val_pairs: Sequence[PairedImage],
@@ -264,7 +267,7 @@ def train(cfg: TrainConfig, log=print) -> TrainResult:
     aug = cfg.augment_config()
     train_set = RandomTileDataset(train_pairs, spec, cfg.tile, cfg.samples_per_epoch, seed=cfg.seed, augment=aug,
                                   prior=cfg.prior_config(), set_power=cfg.set_power,
-                                  water_share=cfg.water_share)
+                                  water_share=cfg.water_share, group_power=cfg.group_power)
     say("data sets' shares of the training tiles: " + ", ".join(
         f"{n} {s:.3f}" for n, s in zip(train_set.group_names, train_set.set_shares)))
     if train_set.water:

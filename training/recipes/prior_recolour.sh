@@ -47,6 +47,7 @@ if [[ "${RESIDUAL:-0}" == 1 ]]; then PRIOR+=(--prior-residual); NAME=recolour-re
 if [[ -n "${SAR_GAMMA:-}" ]]; then PRIOR+=(--aug-sar-gamma "$SAR_GAMMA"); fi  # training/augment.jitter_sar_levels
 if [[ -n "${SET_POWER:-}" ]]; then PRIOR+=(--set-power "$SET_POWER"); fi  # training/datasets.set_shares
 if [[ -n "${WATER_SHARE:-}" ]]; then PRIOR+=(--water-share "$WATER_SHARE"); fi  # training/datasets.water_pixels
+if [[ -n "${GROUP_POWER:-}" ]]; then PRIOR+=(--group-power "$GROUP_POWER"); fi  # training/datasets.pair_weights
 ONLY=${ONLY:-}
 MAIN_EPOCHS=${MAIN_EPOCHS:-20}
 LOSO_EPOCHS=${LOSO_EPOCHS:-10}
