@@ -263,9 +263,9 @@ FORMS = {
     "hue-kept": fit_hue_kept,
 }
 # The form models/world_palette.tif carries: the one the bundled model's training priors were made
-# with. The hue-kept form has the least error over the checks (MODEL.md, "The colour convention and
-# the world palette"); a model trained for it was measured and not shipped.
-SHIPPED_FORM = "linear"
+# with, and the one with the least error over the checks (MODEL.md, "The colour convention and the
+# world palette").
+SHIPPED_FORM = "hue-kept"
 FORM_LABELS = {"power": "gains, gamma fitted", "srgb": "gains, gamma 2.2 (sRGB-like)",
                "linear": "gains, gamma 1 (linear)", "hue-kept": "haze offsets + one gain (hue kept)"}
 
@@ -352,10 +352,10 @@ def main(argv=None) -> int:
                         help=f"the mapping's form written (default {SHIPPED_FORM}: the one the bundled model was "
                              "trained with; 'checks': the one with the least error on places it was not fitted on, "
                              "over the three checks)")
-    parser.add_argument("--tile-gains", action="store_true",
+    parser.add_argument("--tile-gains", action=argparse.BooleanOptionalAction, default=True,
                         help="also write a gain per Sentinel-2 tile and channel for the LA/Texas images "
                              "(eight_bit_tile_gain: training then takes out their source's per-tile stretch); "
-                             "off by default: the bundled model was trained with the set's one gain")
+                             "on by default: the bundled model was trained with them")
     parser.add_argument("--eight-bit-gains", choices=("keep", "implied"), default="keep",
                         help="the 8-bit data sets' gains written: 'keep' those of the JSON already there (the "
                              "training targets' convention the bundled model was trained with), or 'implied' by "

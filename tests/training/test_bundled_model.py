@@ -39,10 +39,14 @@ def test_bundled_model_never_saw_its_validation_pairs(bundled):
     assert training["data"]["india-scenes"]["pairs"] == 2
     for dataset in ("desert-patches", "india-scenes", "la-texas-vh", "temperate-pairs"):
         assert any(name.startswith(dataset + "/") for name in training["validation"]), dataset
-    # every pair of the four data sets is either trained on or held out, never both
+    # every pair of the five data sets is either trained on or held out, never both
     held = {d: sum(name.startswith(d + "/") for name in training["validation"]) for d in training["data"]}
     pairs = {d: training["data"][d]["pairs"] + held[d] for d in training["data"]}
-    assert pairs == {"desert-patches": 144, "india-scenes": 3, "la-texas-vh": 100, "temperate-pairs": 15}
+    assert pairs == {"desert-patches": 144, "india-scenes": 3, "la-texas-vh": 100, "temperate-pairs": 15,
+                     "bigearthnet": 107}  # training/recipes/bigearthnet_pairs.py
+    # its validation part is the one country no other pair shows (common.sh)
+    assert sorted(n for n in training["validation"] if n.startswith("bigearthnet/")) == \
+        [n for n in sorted(training["validation"]) if n.startswith("bigearthnet/ireland_")] and held["bigearthnet"] == 6
     per_epoch = -(-training["samples_per_epoch"] // training["batch_size"])
     assert training["epochs"] >= 1 and training["steps"] == training["epochs"] * per_epoch
 

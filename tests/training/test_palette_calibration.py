@@ -69,16 +69,15 @@ def test_within_tile_shape_ignores_each_tiles_own_channel_gains(tmp_path, monkey
 
 @pytest.mark.skipif(not (DATA_ROOT / "train").is_dir(), reason="real data not found (needs ../shared/data)")
 def test_the_written_mapping_and_the_forms_compared_on_real_pairs():
-    """On the real pairs: the palette carries the form the bundled model was trained with (gains through
-    zero), which makes the named deserts bluer than green; the form with the least error over the
-    three checks is the hue-kept one, which gives every named desert the desert set's order
-    red > green > blue."""
+    """On the real pairs: the palette carries the form the bundled model was trained with, the hue-kept
+    one, which has the least error over the three checks and gives every named desert the desert set's
+    order red > green > blue; gains through zero (linear) would make them bluer than green."""
     pc = calibration_module()
     written = json.loads((REPO / "training" / "recipes" / "palette_calibration.json").read_text())
     forms = written["forms_compared"]
-    assert pc.SHIPPED_FORM == "linear"
+    assert pc.SHIPPED_FORM == "hue-kept"
     for key in ("gain", "gamma", "offset"):
-        assert written["palette_to_convention"][key] == forms["linear"]["mapping"][key]
+        assert written["palette_to_convention"][key] == forms["hue-kept"]["mapping"][key]
     assert written["least_error_over_checks"] == min(forms, key=lambda k: forms[k]["mean_over_checks"]) == "hue-kept"
     assert {k: tuple(v) for k, v in written["extrapolation_check"]["desert_places"].items()} == pc.DESERTS
     desert_set = np.array(written["extrapolation_check"]["desert_patches_mean"])
@@ -95,7 +94,8 @@ def test_the_written_mapping_and_the_forms_compared_on_real_pairs():
     # the tile of a fragment, from the set's metadata.json: pair 100 is the demo sample, cut from T11SLT
     from sar_colorizer.training.colour import source_tile
     assert source_tile(DATA_ROOT / "train" / "la-texas-vh" / "s2" / "100.tif") == "T11SLT"
-    assert "eight_bit_tile_gain" not in written  # the bundled model was trained with the set's one gain
+    # the bundled model was trained with a gain per Sentinel-2 tile and channel for LA/Texas
+    assert sorted(written["eight_bit_tile_gain"]["la-texas-vh"]) == ["T11SLT", "T11SMT", "T14RNT"]
 
 
 def test_tile_gains_take_out_each_tiles_stretch_and_training_applies_them(tmp_path, monkeypatch):

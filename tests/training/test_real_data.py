@@ -35,10 +35,14 @@ def test_real_pairs_units_bands_and_parity_with_inference():
     # targets in the colour convention: reflectance 0..0.3 -> 0..255 (UInt16 reflectance x 10000 / 3000),
     # 8-bit true colour x the data set's measured gain
     from osgeo import gdal
-    from sar_colorizer.training.colour import eight_bit_gain
+    from sar_colorizer.training.colour import eight_bit_gain, eight_bit_tile_gain
 
+    # pair 003 is cut from Sentinel-2 tile T11SLT: its tile's gains, channel by channel, stand in for the
+    # set's one gain and take out that tile's stretch
+    tile_gain = eight_bit_tile_gain("la-texas-vh", "T11SLT")
+    assert tile_gain is not None
     for name, scale in (("desert-patches/zone_9_a_Apr_patch_00", 255 / 3000),
-                        ("la-texas-vh/003", eight_bit_gain("la-texas-vh"))):
+                        ("la-texas-vh/003", tile_gain.reshape(3, 1, 1).astype(np.float64))):
         src = next(s for s in sources if s.name == name)
         ds = gdal.Open(str(src.optical))
         raw = ds.ReadAsArray()[:3].astype(np.float64)

@@ -54,7 +54,8 @@ def test_colour_convention_of_known_places():
     sahara, forest, ocean = colour_at(np.array([12.0, -62.0, -150.0]), np.array([23.0, -4.0, 0.0])).T
     assert sahara.min() > 0.6 and sahara[0] > sahara[1]  # bright sand, red above green
     assert forest.max() < 0.3 and forest[1] > forest[2]  # dark green canopy
-    assert ocean[2] > ocean[0] and ocean[0] < 0.05  # dark blue sea
+    # dark blue sea (0.058 red measured: the hue-kept mapping's haze offset adds 0.029 to red everywhere)
+    assert ocean[2] > 3 * ocean[0] and ocean[0] < 0.08
 
 
 def test_bilinear_between_pixel_centres_and_wrap_at_the_antimeridian():
