@@ -35,6 +35,11 @@
 #     exp/bigearthnet (14c4852 with fbea446's palette files): the level-curve run with the 107 BigEarthNet
 #     pairs (results/bigearthnet-2026-12-04/README.md); without SAR_GAMMA and RUNS=runs/bigearthnet-land:
 #     the land run with them (results/bigearthnet-land-2026-12-04/README.md)
+#   EXTRA_DATA=data/bigearthnet TILE=112 RUNS=runs/colour-error RESIDUAL=1 bash ...  # at commit 4054936 (fbea446's
+#     palette files, palette_calibration.json rewritten with --extra-places data/bigearthnet): THE SHIPPED MODEL
+#     since 2026-12-04 (results/colour-error-2026-12-04/README.md; MODEL.md, "The shipped model"), published with
+#     STAGE=ship TRAIN_COMMIT=4054936 and the same variables
+#   GROUP_POWER=P ...  # within a data set, each place group (BigEarthNet's country) by its area ** P (not yet run)
 #   RUNS=runs/tile RESIDUAL=1 bash ...  # at commit 469ab58, whose
 #     palette_calibration.json (written with --form hue-kept --tile-gains) also takes each LA/Texas tile's
 #     stretch out of its targets: MODEL.md, "LA/Texas targets rebalanced per tile"
