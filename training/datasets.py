@@ -461,12 +461,10 @@ def pair_weights(pairs: Sequence[PairedImage], group_power: float = 1.0) -> np.n
     a = np.array([p.shape[0] * p.shape[1] for p in pairs], float)
     if group_power == 1:
         return a / a.sum()
-    keys = [place_group(p.name) for p in pairs]
-    group_area = {k: a[[i for i, g in enumerate(keys) if g == k]].sum() for k in set(keys)}
-    shares = {k: v ** float(group_power) for k, v in group_area.items()}
-    total = sum(shares.values())
-    w = np.array([shares[k] / total * ai / group_area[k] for k, ai in zip(keys, a)])
-    return w / w.sum()
+    _, group = np.unique([place_group(p.name) for p in pairs], return_inverse=True)
+    group_area = np.bincount(group, weights=a)
+    share = group_area ** float(group_power)
+    return share[group] / share.sum() * a / group_area[group]
 
 
 class RandomTileDataset:
