@@ -39,7 +39,8 @@
 #     palette files, palette_calibration.json rewritten with --extra-places data/bigearthnet): THE SHIPPED MODEL
 #     since 2026-12-04 (results/colour-error-2026-12-04/README.md; MODEL.md, "The shipped model"), published with
 #     STAGE=ship TRAIN_COMMIT=4054936 and the same variables
-#   GROUP_POWER=P ...  # within a data set, each place group (BigEarthNet's country) by its area ** P (not yet run)
+#   GROUP_POWER=0.5 RUNS=runs/group-power ...  # with the shipped run's variables, at 52f02ff: each place group
+#     (BigEarthNet's country) by its area ** 0.5; measured, not shipped (results/group-power-2026-12-04/README.md)
 #   RUNS=runs/tile RESIDUAL=1 bash ...  # at commit 469ab58, whose
 #     palette_calibration.json (written with --form hue-kept --tile-gains) also takes each LA/Texas tile's
 #     stretch out of its targets: MODEL.md, "LA/Texas targets rebalanced per tile"
