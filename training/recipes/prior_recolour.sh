@@ -43,6 +43,8 @@
 #     (BigEarthNet's country) by its area ** 0.5; measured, not shipped (results/group-power-2026-12-04/README.md)
 #   MAIN_EPOCHS=40 MAIN_MINUTES=90 LOSO_EPOCHS=20 LOSO_MINUTES=45 RUNS=runs/long ...  # with the shipped run's
 #     variables, at 7f69789: twice the epochs; measured, not shipped (results/long-2026-12-04/README.md)
+#   SEED=20261204 RUNS=runs/seed2 ...  # with the shipped run's variables, at 6758d25: the shipped recipe's
+#     second seed, information only (results/seed2-2026-12-04/README.md)
 #   RUNS=runs/tile RESIDUAL=1 bash ...  # at commit 469ab58, whose
 #     palette_calibration.json (written with --form hue-kept --tile-gains) also takes each LA/Texas tile's
 #     stretch out of its targets: MODEL.md, "LA/Texas targets rebalanced per tile"
