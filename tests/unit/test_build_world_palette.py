@@ -46,3 +46,29 @@ def test_land_fraction_reads_the_mask_south_row_first(tmp_path):
     np.testing.assert_allclose(share, [[0.25, 0.25, 0.25, 0.25], [0.25, 0.25, 0.0, 0.0]])
     with pytest.raises(SystemExit, match="is not the 8 x 4 land-sea mask"):
         builder.land_fraction(path, 4, 2, columns=8)
+
+
+def test_the_measured_sea_colour_is_mixed_in_by_land_share_through_the_mapping():
+    """--sea-colour: wholly land untouched; the open sea maps to the measured colour (above the mapping's
+    offset floor); a coastal pixel of land share s maps to s x land colour + (1 - s) x sea colour."""
+    from sar_colorizer.core.world_palette import PaletteMapping
+
+    rgb, land = coast_scene()
+    land[:, 12], land[:, 13] = 0.75, 0.25  # two coastal columns: three quarters and a quarter land
+    mapping = PaletteMapping(gain=(1.3, 1.3, 1.3), gamma=(1.0, 1.0, 1.0), offset=(0.03, 0.0, 0.09))
+    sea_levels = (12.0, 20.0, 30.0)  # convention levels: above the offsets 7.65, 0, 22.95
+    out = builder.blend_measured_sea(rgb, land, mapping, sea_levels)
+    np.testing.assert_array_equal(out[:, :, :12], rgb[:, :, :12])  # land share 1: the mosaic's own
+    sea_colour = mapping.apply(out[:, :1, 20:21]).ravel() * 255
+    np.testing.assert_allclose(sea_colour, sea_levels, atol=1.3 * 0.5 + 1e-6)  # one value step of rounding
+    land_colour = mapping.apply(np.array(LAND, np.float64).reshape(3, 1)).ravel() * 255
+    for column, share in ((12, 0.75), (13, 0.25)):
+        got = mapping.apply(out[:, :1, column:column + 1]).ravel() * 255
+        np.testing.assert_allclose(got, share * land_colour + (1 - share) * np.array(sea_levels), atol=0.66)
+
+
+def test_the_sea_colour_option_takes_three_levels():
+    assert builder.sea_colour_arg("5.8,13.5,15.9") == (5.8, 13.5, 15.9)
+    for bad in ("5.8,13.5", "a,b,c", "1,2,300"):
+        with pytest.raises(builder.argparse.ArgumentTypeError, match="expected three levels R,G,B in 0..255"):
+            builder.sea_colour_arg(bad)
