@@ -42,6 +42,7 @@ METHODS = {
     "d_new_no_prior": "(d) new model, no prior",
     "e_new_other_date": "(e) new model, reference of another date",
     "e0_reference_alone": "(e0) the reference's coarse colours alone, no model",
+    "e_nearest_dates": "(e=) new model, mean over the equally nearest dates",
     "e_every_other_date": "(e*) new model, mean over every other date",
     "f_new_own_optical": "(f) new model, own optical as prior (upper bound)",
     "f0_own_alone": "(f0) the own optical's coarse colours alone, no model",
@@ -130,9 +131,12 @@ def predictions(pair: PairedImage, new: LoadedModel, old: Optional[LoadedModel],
     return out
 
 
-def every_other_date(pair: PairedImage, new: LoadedModel, device) -> Optional[dict]:
-    """(e*): the pair's scores with each other date of its place as the reference, averaged."""
-    others = pair.priors.other_dates if pair.priors is not None else []
+def every_other_date(pair: PairedImage, new: LoadedModel, device, nearest: bool = False) -> Optional[dict]:
+    """(e*): the pair's scores with each other date of its place as the reference, averaged; nearest:
+    (e=), with each of the other dates equally nearest in the year (PairPriors.nearest_seasons)."""
+    if pair.priors is None:
+        return None
+    others = pair.priors.nearest_seasons() if nearest else pair.priors.other_dates
     if not others:
         return None
     spec, target = new.metadata.inputs, pair.target_float()
@@ -179,6 +183,7 @@ def picture_grid(samples: list[tuple[PairedImage, dict[str, np.ndarray]]], spec,
     cols = ["sar", *METHODS.keys(), "optical"]
     cols.remove("f_new_own_optical")
     cols.remove("e_every_other_date")
+    cols.remove("e_nearest_dates")
     cols.remove("e0_reference_alone")
     cols.remove("f0_own_alone")
     gap = 4
@@ -232,10 +237,11 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
             m = score(pred, target, pair.target_valid)
             rows.setdefault(method, {}).setdefault(pair.dataset, []).append(m)
             per_pair.setdefault(pair.name, {})[method] = m
-        every = every_other_date(pair, new, device)
-        if every is not None:
-            rows.setdefault("e_every_other_date", {}).setdefault(pair.dataset, []).append(every)
-            per_pair.setdefault(pair.name, {})["e_every_other_date"] = every
+        for method, nearest in (("e_nearest_dates", True), ("e_every_other_date", False)):
+            every = every_other_date(pair, new, device, nearest=nearest)
+            if every is not None:
+                rows.setdefault(method, {}).setdefault(pair.dataset, []).append(every)
+                per_pair.setdefault(pair.name, {})[method] = every
         samples.append((pair, preds))
     summary = summarise({k: rows[k] for k in METHODS if k in rows})
     log(format_table(summary, title))
@@ -244,6 +250,11 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
         log(f"on the {c_vs_e['pairs']} pairs with a place and another date: (c) PSNR "
             f"{c_vs_e['c_new_world_palette']['psnr']:.2f} SSIM {c_vs_e['c_new_world_palette']['ssim']:.3f}, (e) PSNR "
             f"{c_vs_e['e_new_other_date']['psnr']:.2f} SSIM {c_vs_e['e_new_other_date']['ssim']:.3f}")
+    c_vs_nearest = on_common_pairs(per_pair, "c_new_world_palette", "e_nearest_dates")
+    if c_vs_nearest:
+        log(f"the same, (e) as the mean over the equally nearest dates: (c) PSNR "
+            f"{c_vs_nearest['c_new_world_palette']['psnr']:.2f} SSIM {c_vs_nearest['c_new_world_palette']['ssim']:.4f}, "
+            f"(e=) PSNR {c_vs_nearest['e_nearest_dates']['psnr']:.2f} SSIM {c_vs_nearest['e_nearest_dates']['ssim']:.4f}")
     structure = structure_check(pairs, new, device)
     if structure["mean"]:
         log(f"structure check on {len(structure['pairs'])} pairs, each with the prior of another pair: edge correlation "
@@ -265,7 +276,8 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
             "coarse_colours_kept_from": list(spec.prior.coarse_from),
             "other_dates": {p.name: len(p.priors.other_dates) for p in pairs},
             "other_date_choice": "(e): the other date nearest in the year (training/priors.PairPriors.nearest_season)",
-            "methods": METHODS, "results": summary, "per_pair": per_pair, "c_vs_e_on_common_pairs": c_vs_e, "structure_check": structure}, indent=1))
+            "methods": METHODS, "results": summary, "per_pair": per_pair, "c_vs_e_on_common_pairs": c_vs_e,
+            "c_vs_e_nearest_dates_on_common_pairs": c_vs_nearest, "structure_check": structure}, indent=1))
     return summary
 
 

@@ -44,6 +44,17 @@ class PairPriors:
         gaps = [month_gap(self.month, m) for m in self.other_months]
         return self.other_dates[gaps.index(min(gaps))]
 
+    def nearest_seasons(self) -> list[PriorGrid]:
+        """Every other date equally near in the year (nearest_season takes the first of them): nothing
+        in a scene says which of two equally near dates a user would pick, so an evaluation averages
+        over them. [] where there is none; every other date where months are unknown."""
+        if not self.other_dates:
+            return []
+        if self.month is None or len(self.other_months) != len(self.other_dates) or None in self.other_months:
+            return list(self.other_dates)
+        gaps = [month_gap(self.month, m) for m in self.other_months]
+        return [d for d, g in zip(self.other_dates, gaps) if g == min(gaps)]
+
 
 @dataclass(frozen=True)
 class PriorConfig:

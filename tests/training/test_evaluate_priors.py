@@ -42,10 +42,11 @@ def test_methods_scored_where_they_apply_and_other_dates_recorded(tmp_path, prio
     summary = evaluate_priors.run(prior_model, None, [str(tmp_path / "data")], [], [], str(out), None, "test",
                                   threads=1, log=lambda *_: None)
     # no place (b, c need one), no old model (a); every pair has two other dates
-    assert sorted(summary) == ["d_new_no_prior", "e0_reference_alone", "e_every_other_date", "e_new_other_date",
-                               "f0_own_alone", "f_new_own_optical"]
+    assert sorted(summary) == ["d_new_no_prior", "e0_reference_alone", "e_every_other_date", "e_nearest_dates",
+                               "e_new_other_date", "f0_own_alone", "f_new_own_optical"]
     assert summary["e_new_other_date"]["desert-patches"]["pairs"] == 3
     assert summary["e_every_other_date"]["desert-patches"]["pairs"] == 3
+    assert summary["e_nearest_dates"]["desert-patches"]["pairs"] == 3
     saved = json.loads(out.read_text())
     assert saved["other_dates"] == {f"desert-patches/zone_1_a_{m}_patch_07": 2 for m in ("Feb", "Jan", "Jul")}
     assert saved["other_date_choice"].startswith("(e): the other date nearest in the year")
@@ -58,8 +59,10 @@ def test_with_one_other_date_e_and_the_mean_over_other_dates_agree(tmp_path, pri
     summary = evaluate_priors.run(prior_model, None, [str(tmp_path / "data")], [], [], None, None, "test",
                                   threads=1, log=lambda *_: None)
     e, every = summary["e_new_other_date"]["desert-patches"], summary["e_every_other_date"]["desert-patches"]
+    nearest = summary["e_nearest_dates"]["desert-patches"]
     for key in ("psnr", "ssim", "mae", "colour_error"):
         assert every[key] == pytest.approx(e[key], rel=1e-6)
+        assert nearest[key] == pytest.approx(e[key], rel=1e-6)
     # and the other date's colours are not the pair's own: (e) and (f) differ
     assert summary["f_new_own_optical"]["desert-patches"]["colour_error"] != pytest.approx(e["colour_error"])
 
@@ -87,3 +90,18 @@ def test_a_model_that_adds_no_structure_gives_the_reference_alone_when_its_colou
     assert plain["e_new_other_date"]["desert-patches"]["colour_error"] != pytest.approx(
         plain["e0_reference_alone"]["desert-patches"]["colour_error"], abs=1.0)
     assert json.loads((tmp_path / "kept.json").read_text())["coarse_colours_kept_from"] == ["reference"]
+
+
+def test_equally_near_dates_are_averaged_and_the_first_listed_kept_beside(tmp_path, prior_model):
+    """Jul's other dates Jun and Aug are one month away each: (e) takes Jun (the first listed), (e=) the
+    mean of the two; Jun's and Aug's own (e) have only one nearest date, so there (e=) is (e)."""
+    one_place(tmp_path / "data", {"Jun": 1.0, "Jul": 1.3, "Aug": 0.5})
+    out = tmp_path / "eval.json"
+    evaluate_priors.run(prior_model, None, [str(tmp_path / "data")], [], [], str(out), None, "test",
+                        threads=1, log=lambda *_: None)
+    saved = json.loads(out.read_text())["per_pair"]
+    july, june = saved["desert-patches/zone_1_a_Jul_patch_07"], saved["desert-patches/zone_1_a_Jun_patch_07"]
+    assert june["e_nearest_dates"] == pytest.approx(june["e_new_other_date"], rel=1e-6)
+    # Jul: the mean over its two other dates is the mean over every other date, and not the first one's
+    assert july["e_nearest_dates"] == pytest.approx(july["e_every_other_date"], rel=1e-6)
+    assert july["e_nearest_dates"]["colour_error"] != pytest.approx(july["e_new_other_date"]["colour_error"], rel=1e-3)

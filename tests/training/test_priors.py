@@ -48,6 +48,22 @@ def test_the_other_date_of_an_evaluation_is_the_nearest_in_the_year():
     assert evaluation_prior(PairPriors(own=grid(0.5)), "other-date") is None
 
 
+def test_equally_near_other_dates_are_all_kept_for_the_mean():
+    """Finland 0060c0a5 month07 (April): March (snow) and May are one month away each; nearest_season takes
+    the first listed, nearest_seasons both."""
+    others = [grid(0.9, "Mar"), grid(0.3, "May"), grid(0.2, "Jul")]
+    april = PairPriors(own=grid(0.5), other_dates=others, month=3, other_months=[2, 4, 6])
+    assert april.nearest_season().source == "Mar"
+    assert [g.source for g in april.nearest_seasons()] == ["Mar", "May"]
+    june = PairPriors(own=grid(0.5), other_dates=others, month=5, other_months=[2, 4, 6])
+    assert [g.source for g in june.nearest_seasons()] == ["May", "Jul"]
+    july = PairPriors(own=grid(0.5), other_dates=others, month=6, other_months=[2, 4, 6])
+    assert [g.source for g in july.nearest_seasons()] == ["Jul"]
+    unknown = PairPriors(own=grid(0.5), other_dates=others)  # months unknown: every other date
+    assert [g.source for g in unknown.nearest_seasons()] == ["Mar", "May", "Jul"]
+    assert PairPriors(own=grid(0.5)).nearest_seasons() == []
+
+
 def test_evaluation_prior_modes():
     palette = grid(0.4, "palette")
     placed = PairPriors(own=grid(0.5, "own"), palette=palette, placed_by="georeferencing")
