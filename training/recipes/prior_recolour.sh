@@ -45,6 +45,11 @@
 #     variables, at 7f69789: twice the epochs; measured, not shipped (results/long-2026-12-04/README.md)
 #   SEED=20261204 RUNS=runs/seed2 ...  # with the shipped run's variables, at 6758d25: the shipped recipe's
 #     second seed, information only (results/seed2-2026-12-04/README.md)
+#   MAIN_EPOCHS=40 MAIN_MINUTES=90 LOSO_EPOCHS=20 LOSO_MINUTES=45 RUNS=runs/sea ...  # with the shipped run's variables,
+#     branch exp/sea at 72e5838: the palette rebuilt with build_world_palette.py --sea-colour 5.8,13.5,15.9;
+#     measured, not shipped (results/sea-2026-12-04/README.md)
+#   SEED=20261205 RUNS=runs/long-seed3 with the 40-epoch variables ...  # branch exp/long-seed3 at 9e6f0cd: a third
+#     seed of the 40-epoch run, rules with (e=) written before it (results/long-seed3-2026-12-04/README.md)
 #   RUNS=runs/tile RESIDUAL=1 bash ...  # at commit 469ab58, whose
 #     palette_calibration.json (written with --form hue-kept --tile-gains) also takes each LA/Texas tile's
 #     stretch out of its targets: MODEL.md, "LA/Texas targets rebalanced per tile"
