@@ -167,6 +167,16 @@ def collect(data: Path = DATA) -> tuple[list[Pair], list[str]]:
 SEA_LABELS = ("Sea and ocean", "Marine waters")
 
 
+def bigearthnet_root(argv: list[str]) -> Optional[Path]:
+    """The BigEarthNet pairs' folder a benchmark was given (default data/bigearthnet), or None, said why,
+    where they are not built."""
+    root = Path(argv[0]) if argv else REPO / "data" / "bigearthnet"
+    if not (root / "index.csv").is_file():
+        print(f"{root}: no BigEarthNet pairs (python training/recipes/bigearthnet_pairs.py --out {root})")
+        return None
+    return root
+
+
 def bigearthnet_places(root: Path, palette) -> tuple[list[Pair], list[str]]:
     """The BigEarthNet pairs (training/recipes/bigearthnet_pairs.py) as places: one L2A patch each,
     georeferenced; extra holds its country and whether its labels say sea. Patches mostly snow or

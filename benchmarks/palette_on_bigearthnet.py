@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from palette_calibration import FORMS, REPO, Mapping, bigearthnet_places, errors  # noqa: E402
+from palette_calibration import FORMS, Mapping, bigearthnet_places, bigearthnet_root, errors  # noqa: E402
 
 from sar_colorizer.core.world_palette import load_world_palette  # noqa: E402
 from sar_colorizer.training.colour import calibration  # noqa: E402
@@ -33,10 +33,8 @@ def shipped_mapping() -> tuple[Mapping, str]:
 
 
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    root = Path(argv[0]) if argv else REPO / "data" / "bigearthnet"
-    if not (root / "index.csv").is_file():
-        print(f"{root}: no BigEarthNet pairs (python training/recipes/bigearthnet_pairs.py --out {root})")
+    root = bigearthnet_root(sys.argv[1:] if argv is None else argv)
+    if root is None:
         return 1
     places, skipped = bigearthnet_places(root, load_world_palette(require_mapping=False))
     names = [p.name for p in places]

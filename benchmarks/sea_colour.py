@@ -20,7 +20,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
-from palette_calibration import SEA_LABELS  # noqa: E402
+from palette_calibration import SEA_LABELS, bigearthnet_root  # noqa: E402
 
 from sar_colorizer.training.datasets import read_raster  # noqa: E402
 
@@ -40,10 +40,8 @@ def water_colour(s1: Path, s2: Path) -> tuple[float, np.ndarray]:
 
 
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    root = Path(argv[0]) if argv else REPO / "data" / "bigearthnet"
-    if not (root / "index.csv").is_file():
-        print(f"{root}: no BigEarthNet pairs (python training/recipes/bigearthnet_pairs.py --out {root})")
+    root = bigearthnet_root(sys.argv[1:] if argv is None else argv)
+    if root is None:
         return 1
     with open(root / "index.csv") as f:
         rows = [r for r in csv.DictReader(f) if any(k in r["labels"] for k in SEA_LABELS)]
