@@ -238,7 +238,10 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
             rows.setdefault(method, {}).setdefault(pair.dataset, []).append(m)
             per_pair.setdefault(pair.name, {})[method] = m
         for method, nearest in (("e_nearest_dates", True), ("e_every_other_date", False)):
-            every = every_other_date(pair, new, device, nearest=nearest)
+            if nearest and pair.priors is not None and len(pair.priors.nearest_seasons()) == 1:
+                every = per_pair[pair.name].get("e_new_other_date")  # one nearest date: (e) itself, scored above
+            else:
+                every = every_other_date(pair, new, device, nearest=nearest)
             if every is not None:
                 rows.setdefault(method, {}).setdefault(pair.dataset, []).append(every)
                 per_pair.setdefault(pair.name, {})[method] = every

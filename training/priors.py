@@ -36,13 +36,10 @@ class PairPriors:
 
     def nearest_season(self) -> Optional[PriorGrid]:
         """The other date a user would pick as a reference: the nearest in the year (a summer scene
-        gets a summer reference, not the snow of March); the first listed where months are unknown."""
-        if not self.other_dates:
-            return None
-        if self.month is None or len(self.other_months) != len(self.other_dates) or None in self.other_months:
-            return self.other_dates[0]
-        gaps = [month_gap(self.month, m) for m in self.other_months]
-        return self.other_dates[gaps.index(min(gaps))]
+        gets a summer reference, not the snow of March); the first listed where months are unknown or
+        two are equally near."""
+        nearest = self.nearest_seasons()
+        return nearest[0] if nearest else None
 
     def nearest_seasons(self) -> list[PriorGrid]:
         """Every other date equally near in the year (nearest_season takes the first of them): nothing
