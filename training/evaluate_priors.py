@@ -237,14 +237,15 @@ def run(new_path: str, old_path: Optional[str], data: Sequence[str], only: Seque
             m = score(pred, target, pair.target_valid)
             rows.setdefault(method, {}).setdefault(pair.dataset, []).append(m)
             per_pair.setdefault(pair.name, {})[method] = m
-        for method, nearest in (("e_nearest_dates", True), ("e_every_other_date", False)):
-            if nearest and pair.priors is not None and len(pair.priors.nearest_seasons()) == 1:
-                every = per_pair[pair.name].get("e_new_other_date")  # one nearest date: (e) itself, scored above
-            else:
-                every = every_other_date(pair, new, device, nearest=nearest)
-            if every is not None:
-                rows.setdefault(method, {}).setdefault(pair.dataset, []).append(every)
-                per_pair.setdefault(pair.name, {})[method] = every
+        one_nearest = pair.priors is not None and len(pair.priors.nearest_seasons()) == 1
+        averaged = {  # (e=) of a pair with one nearest date is (e), scored above
+            "e_nearest_dates": per_pair[pair.name].get("e_new_other_date") if one_nearest
+            else every_other_date(pair, new, device, nearest=True),
+            "e_every_other_date": every_other_date(pair, new, device)}
+        for method, m in averaged.items():
+            if m is not None:
+                rows.setdefault(method, {}).setdefault(pair.dataset, []).append(m)
+                per_pair[pair.name][method] = m
         samples.append((pair, preds))
     summary = summarise({k: rows[k] for k in METHODS if k in rows})
     log(format_table(summary, title))
