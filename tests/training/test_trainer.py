@@ -14,7 +14,7 @@ import torch
 from sar_colorizer.core.model import RobustUNet
 from sar_colorizer.core.modelfile import load_model_file
 from sar_colorizer.training.datasets import Sentinel12Dataset
-from sar_colorizer.training.loop.trainer import TrainConfig, train
+from sar_colorizer.training.loop.trainer import TrainConfig, train, training_segments
 from sar_colorizer.training.losses import masked_mse
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,6 +72,12 @@ def test_resume_continues_from_checkpoint(paired_folder, tmp_path):
     assert any("resumed from" in m and "1 epoch(s), 1 step(s) done" in m for m in messages)
     assert resumed.steps == 3 and resumed.epochs_done == 3
     assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
+    # the model file names the code of both segments and all three epochs' training time
+    training = load_model_file(resumed.model_path).metadata.training
+    commit = training["commit"]
+    assert training["segments"] == [{"commit": commit, "from_epoch": 0, "to_epoch": 1},
+                                    {"commit": commit, "from_epoch": 1, "to_epoch": 3}]
+    assert training["epoch_seconds"] == pytest.approx(sum(h["epoch_seconds"] for h in resumed.history), abs=0.05)
     a = load_model_file(straight.model_path).state_dict
     b = load_model_file(resumed.model_path).state_dict
     for k in a:
@@ -83,6 +89,13 @@ def test_resume_with_more_epochs_follows_the_new_schedule(paired_folder, tmp_pat
     longer = train(tiny_config(paired_folder, tmp_path / "e.safetensors", epochs=3, resume=True), log=lambda *_: None)
     assert [h["epoch"] for h in longer.history] == [1, 2, 3]
     assert longer.history[1]["lr"] > 0 and longer.history[2]["train_loss"] < longer.history[1]["train_loss"]
+
+
+def test_segments_of_a_checkpoint_written_before_they_were_kept():
+    assert training_segments([], "abc", 20, 40) == [{"commit": None, "from_epoch": 0, "to_epoch": 20},
+                                                    {"commit": "abc", "from_epoch": 20, "to_epoch": 40}]
+    assert training_segments([], "abc", 0, 5) == [{"commit": "abc", "from_epoch": 0, "to_epoch": 5}]
+    assert training_segments([], "abc", 20, 20) == [{"commit": None, "from_epoch": 0, "to_epoch": 20}]
 
 
 def test_resume_without_checkpoint_is_refused(paired_folder, tmp_path):

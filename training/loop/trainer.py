@@ -209,8 +209,19 @@ def sampling_note(cfg: TrainConfig) -> str:
     return f"{sets}; within a data set {within}{water}"
 
 
+def training_segments(segments: list[dict], commit: str, start_epoch: int, epochs_done: int) -> list[dict]:
+    """Which code trained which epochs: a resumed run adds a segment to those of its checkpoint, so the
+    model file names every commit it was trained at (a checkpoint written before segments were kept
+    gives one segment of unknown commit)."""
+    done = segments or ([{"commit": None, "from_epoch": 0, "to_epoch": start_epoch}] if start_epoch else [])
+    if epochs_done <= start_epoch:
+        return list(done)
+    return [*done, {"commit": commit, "from_epoch": start_epoch, "to_epoch": epochs_done}]
+
+
 def build_metadata(cfg: TrainConfig, train_pairs: Sequence[PairedImage], val_pairs: Sequence[PairedImage],
-                   epochs_done: int, steps: int, seconds: float, metrics: dict, commit: str) -> ModelMetadata:
+                   epochs_done: int, steps: int, seconds: float, metrics: dict, commit: str,
+                   history: Sequence[dict] = (), segments: Sequence[dict] = ()) -> ModelMetadata:
     return ModelMetadata(
         architecture=cfg.architecture(),
         inputs=cfg.input_spec(),
@@ -238,6 +249,9 @@ def build_metadata(cfg: TrainConfig, train_pairs: Sequence[PairedImage], val_pai
             "target_mean_rgb": mean_target_colour(train_pairs),
             "commit": commit,
             "seconds": round(seconds, 1),
+            # every epoch's training time, across resumes ("seconds" is this process's wall clock only)
+            "epoch_seconds": round(sum(float(h.get("epoch_seconds", 0.0)) for h in history), 1),
+            "segments": list(segments),
             "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()},
         },
         metrics={"validation": metrics},
@@ -299,6 +313,7 @@ def train(cfg: TrainConfig, log=print) -> TrainResult:
     run = cfg.run_path
     ckpt_path = run / "checkpoint.pt"
     history: list[dict] = []
+    done_segments: list[dict] = []
     start_epoch, step = 0, 0
     if cfg.resume:
         if not ckpt_path.is_file():
@@ -312,6 +327,7 @@ def train(cfg: TrainConfig, log=print) -> TrainResult:
         for group, base in zip(opt.param_groups, sched.base_lrs):  # this run's schedule (--epochs may differ)
             group["lr"] = base * lr_factor(step)
         history = json.loads(state["history"])
+        done_segments = json.loads(state.get("segments", "[]"))
         say(f"resumed from {ckpt_path}: {start_epoch} epoch(s), {step} step(s) done")
     if ctx.is_main:
         run.mkdir(parents=True, exist_ok=True)
@@ -376,11 +392,14 @@ def train(cfg: TrainConfig, log=print) -> TrainResult:
             with open(run / "log.jsonl", "a") as f:
                 f.write(json.dumps(row) + "\n")
             tmp = run / "checkpoint.pt.partial"
+            segments = training_segments(done_segments, commit, start_epoch, epoch + 1)
             torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                         "scaler": scaler.state_dict(), "epoch": epoch + 1, "step": step,
-                        "history": json.dumps(history)}, tmp)
+                        "history": json.dumps(history),
+                        "segments": json.dumps(segments)}, tmp)
             tmp.replace(ckpt_path)
-            meta = build_metadata(cfg, train_pairs, val_pairs, epoch + 1, step, time.time() - t_start, metrics, commit)
+            meta = build_metadata(cfg, train_pairs, val_pairs, epoch + 1, step, time.time() - t_start, metrics, commit,
+                                  history, segments)
             save_model_file(run / "model-last.safetensors", model, meta)
         barrier(ctx)
         if cfg.max_minutes is not None and (time.time() - t_start) / 60 > cfg.max_minutes and epoch + 1 < cfg.epochs:
@@ -391,7 +410,8 @@ def train(cfg: TrainConfig, log=print) -> TrainResult:
         epoch = cfg.epochs if cfg.epochs > start_epoch else start_epoch
     out = Path(cfg.out)
     if ctx.is_main:
-        meta = build_metadata(cfg, train_pairs, val_pairs, epoch, step, time.time() - t_start, metrics, commit)
+        meta = build_metadata(cfg, train_pairs, val_pairs, epoch, step, time.time() - t_start, metrics, commit,
+                              history, training_segments(done_segments, commit, start_epoch, epoch))
         save_model_file(out, model, meta)
         say(f"wrote {out}")
     barrier(ctx)
