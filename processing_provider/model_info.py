@@ -71,7 +71,8 @@ def describe_model(path: Optional[Path] = None, meta: Optional[ModelMetadata] = 
     rows = []
     learnt = _training_data(meta.training.get("data"))
     if learnt:
-        epochs, seconds = meta.training.get("epochs"), meta.training.get("seconds")
+        # epoch_seconds: every epoch across resumes; seconds: one process's wall clock (older files)
+        epochs, seconds = meta.training.get("epochs"), meta.training.get("epoch_seconds") or meta.training.get("seconds")
         extra = [f"{epochs} training rounds (epochs)" if epochs else "",
                  f"{float(seconds) / 60:.0f} minutes of training" if isinstance(seconds, (int, float)) else ""]
         rows.append(("Learnt from", learnt + "".join(f"; {e}" for e in extra if e)))

@@ -102,6 +102,19 @@ def test_help_describes_the_model_from_its_metadata(tiny_model):
     assert "seed" not in text  # reproducibility details stay in the file, not in the dialog
 
 
+def test_help_gives_the_training_time_of_every_epoch_across_resumes(tiny_model):
+    from dataclasses import replace
+
+    from sar_colorizer.core.modelfile import load_model_file
+    from sar_colorizer.processing_provider.model_info import describe_model
+
+    meta = load_model_file(tiny_model).metadata
+    resumed = replace(meta, training={**meta.training, "epochs": 40, "seconds": 1950.0, "epoch_seconds": 3900.0})
+    assert "40 training rounds (epochs); 65 minutes of training" in describe_model(tiny_model, resumed)
+    older = replace(meta, training={**meta.training, "epochs": 20, "seconds": 1860.0})
+    assert "20 training rounds (epochs); 31 minutes of training" in describe_model(tiny_model, older)
+
+
 def test_help_says_whose_colours_the_model_keeps(model_factory):
     kept = model_factory("kept.safetensors", prior_cell=256, coarse_from=("reference",), coarse_sigma=64.0)
     text = colorize_algorithm.help_html(kept)
