@@ -50,6 +50,9 @@
 #     measured, not shipped (results/sea-2026-12-04/README.md)
 #   SEED=20261205 RUNS=runs/long-seed3 with the 40-epoch variables ...  # branch exp/long-seed3 at 9e6f0cd: a third
 #     seed of the 40-epoch run, rules with (e=) written before it (results/long-seed3-2026-12-04/README.md)
+#   RUNS=runs/restart with the 40-epoch variables ...  # branch exp/restart at 83beb28: runs/colour-error's three
+#     folders copied to runs/restart first, so each resumes from its checkpoint on a 40-epoch schedule (a warm
+#     restart); measured, not shipped (results/restart-2026-12-04/README.md)
 #   RUNS=runs/tile RESIDUAL=1 bash ...  # at commit 469ab58, whose
 #     palette_calibration.json (written with --form hue-kept --tile-gains) also takes each LA/Texas tile's
 #     stretch out of its targets: MODEL.md, "LA/Texas targets rebalanced per tile"
