@@ -61,4 +61,7 @@ def publish_model(src, dst, evaluations: Optional[dict[str, str]] = None, commit
         meta.metrics[name] = {"pairs": data["pairs"], "results": summarise_eval(data)}
     if commit:
         meta.training["commit"] = commit
+        segments = meta.training.get("segments")
+        if segments:  # the last segment is the process that recorded the later HEAD
+            meta.training["segments"] = [*segments[:-1], {**segments[-1], "commit": commit}]
     return save_model_file(dst, loaded.build(), meta)
