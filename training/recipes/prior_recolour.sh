@@ -53,6 +53,9 @@
 #   RUNS=runs/restart with the 40-epoch variables ...  # branch exp/restart at 83beb28: runs/colour-error's three
 #     folders copied to runs/restart first, so each resumes from its checkpoint on a 40-epoch schedule (a warm
 #     restart); measured, not shipped (results/restart-2026-12-04/README.md)
+#   SEED=20261206 RUNS=runs/long-seed4 with the 40-epoch variables, then the full model alone again with
+#     MAIN_EPOCHS=48 MAIN_MINUTES=100 ONLY=full STAGE=train ...  # at e5dd858: a fourth seed, rule 4 against the
+#     recipe's measured seed spread; measured, not shipped (results/long-seed4-2026-12-04/README.md)
 #   RUNS=runs/tile RESIDUAL=1 bash ...  # at commit 469ab58, whose
 #     palette_calibration.json (written with --form hue-kept --tile-gains) also takes each LA/Texas tile's
 #     stretch out of its targets: MODEL.md, "LA/Texas targets rebalanced per tile"
