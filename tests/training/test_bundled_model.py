@@ -105,14 +105,9 @@ def india_scene3(bundled):
     (tiled without overlap at the model's tile size, as ``sar-colorizer-eval`` does)."""
     if not (INDIA / "scene-3").is_dir():
         pytest.skip(f"real data not found at {INDIA} (needs ../shared/data)")
-    from sar_colorizer.training.datasets import BandRoles, discover, load_sources
-    from sar_colorizer.training.evaluate import evaluate
+    from sar_colorizer.training.bundled_checks import score_india_scene3
 
-    sources = [s for s in discover(INDIA) if s.name == "india-scenes/scene-3"]
-    pairs = load_sources(sources, bundled.metadata.inputs, BandRoles())
-    results, preds = evaluate([bundled], pairs, baselines=True, log=lambda *_: None)
-    scores = {name.split(":")[0]: by_shift["shift_0px"]["india-scenes"] for name, by_shift in results.items()}
-    return scores, next(iter(preds.values()))[0], pairs[0]
+    return score_india_scene3(bundled, INDIA)
 
 
 def test_bundled_model_beats_the_constant_colour_on_india_scene3(india_scene3):
@@ -232,7 +227,7 @@ def test_the_demo_scene_gets_about_its_colours_from_the_world_palette(tmp_path):
     balance is that stretch's, so the 25-level margin is loose."""
     import numpy as np
 
-    from sar_colorizer.training.demo_scene import score_demo_scene
+    from sar_colorizer.training.bundled_checks import score_demo_scene
 
     score = score_demo_scene(tmp_path)  # the bundled model through ONNX Runtime, default options
     assert score.tile == "T11SLT"  # its tile's gains where measured

@@ -5,7 +5,7 @@ bundled-model tests score them, so that a run's README can say what the suite wi
   grey SAR (tests/training/test_bundled_model.py: the model must beat the constant colour);
 - the demo scene (samples/, Port of Los Angeles) colorized as a user would, with the default world
   palette: PSNR against its Sentinel-2 in the colour convention and each channel's mean colour beside the
-  truth's (training/demo_scene.py, as the demo-scene test scores it: > 15 dB and every channel within 25
+  truth's (training/bundled_checks.py, as the demo-scene test scores it: > 15 dB and every channel within 25
   levels asked).
 
     .venv/bin/python training/recipes/candidate_checks.py MODEL [MODEL ...]
@@ -19,26 +19,16 @@ from pathlib import Path
 import numpy as np
 
 from sar_colorizer.core.modelfile import load_model_file
-from sar_colorizer.training.datasets import BandRoles, discover, load_sources
-from sar_colorizer.training.demo_scene import score_demo_scene
-from sar_colorizer.training.evaluate import evaluate
+from sar_colorizer.training.bundled_checks import score_demo_scene, score_india_scene3
 
 ROOT = Path(__file__).resolve().parents[2]
 INDIA = ROOT / ".." / "shared" / "data" / "train" / "india-scenes"
 
 
-def india_no_prior(model_path: Path) -> dict[str, dict[str, float]]:
-    model = load_model_file(model_path)
-    sources = [s for s in discover(INDIA) if s.name == "india-scenes/scene-3"]
-    pairs = load_sources(sources, model.metadata.inputs, BandRoles())
-    results, _ = evaluate([model], pairs, baselines=True, log=lambda *_: None)
-    return {name.split(":")[0]: by_shift["shift_0px"]["india-scenes"] for name, by_shift in results.items()}
-
-
 def main(argv: list[str]) -> int:
     for model_path in map(Path, argv):
         print(f"== {model_path}")
-        for name, scores in india_no_prior(model_path).items():
+        for name, scores in score_india_scene3(load_model_file(model_path), INDIA)[0].items():
             print(f"India scene-3, no prior, {name:22s} PSNR {scores['psnr']:.2f} SSIM {scores['ssim']:.4f} "
                   f"colour error {scores['colour_error']:.1f}")
         with tempfile.TemporaryDirectory() as tmp:

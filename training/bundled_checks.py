@@ -1,6 +1,7 @@
-"""The demo scene (samples/, Port of Los Angeles) colorized as a user would and scored against its
-Sentinel-2 in the colour convention. One place for the bundled-model test and for
-training/recipes/candidate_checks.py, so that a candidate model is scored as the test will score it."""
+"""Two scenes the bundled model is checked on, scored in one place for the bundled-model tests and for
+training/recipes/candidate_checks.py, so that a candidate model is scored as the tests will score it:
+India scene-3 (the validation scene) with no prior, and the demo scene (samples/, Port of Los Angeles)
+colorized as a user would."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,20 @@ import numpy as np
 
 from ..core.cli import main as colorize_cli
 from ..core.demo import bundled_sample
+from ..core.modelfile import LoadedModel
 from .colour import sentinel2_tile, to_convention
+from .datasets import BandRoles, PairedImage, discover, load_sources
+from .evaluate import evaluate
+
+
+def score_india_scene3(model: LoadedModel, india_root: Path) -> tuple[dict[str, dict], np.ndarray, PairedImage]:
+    """The model (no prior: the scene has no place) beside the constant training-mean colour and the grey
+    SAR, tiled without overlap as ``sar-colorizer-eval`` does; also the prediction and the pair."""
+    sources = [s for s in discover(india_root) if s.name == "india-scenes/scene-3"]
+    pairs = load_sources(sources, model.metadata.inputs, BandRoles())
+    results, preds = evaluate([model], pairs, baselines=True, log=lambda *_: None)
+    scores = {name.split(":")[0]: by_shift["shift_0px"]["india-scenes"] for name, by_shift in results.items()}
+    return scores, next(iter(preds.values()))[0], pairs[0]
 
 
 @dataclass(frozen=True)
