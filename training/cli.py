@@ -86,6 +86,10 @@ def train_parser() -> argparse.ArgumentParser:
                    help="within a data set, each place group's (its name's first word: BigEarthNet's country) "
                         "share of the tiles goes with its area to this power: 1 every pixel alike (default), "
                         "0 every group alike")
+    p.add_argument("--average-from", type=float, default=0.0, metavar="SHARE",
+                   help="average the weights (and BatchNorm statistics) of every step after this share of the "
+                        "steps, and write that average as the model: a flatter minimum, for places the model never "
+                        "saw (0: off, the last step's weights)")
     p.add_argument("--no-flips", action="store_true")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
@@ -123,7 +127,7 @@ def train_main(argv: Optional[Sequence[str]] = None) -> int:
         prior=args.prior, prior_cell=args.prior_cell, prior_dropout=args.prior_dropout, prior_own=args.prior_own,
         prior_residual=args.prior_residual, prior_keep_coarse=args.prior_keep_coarse,
         prior_coarse_sigma=args.prior_coarse_sigma, prior_recolour=args.prior_recolour,
-        prior_recolour_sigma=args.prior_recolour_sigma,
+        prior_recolour_sigma=args.prior_recolour_sigma, average_from=args.average_from,
     )
     try:
         result = train(cfg)

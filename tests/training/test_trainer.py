@@ -144,3 +144,36 @@ def test_validation_takes_a_pair_smaller_than_the_validation_tile(paired_folder,
     assert {tuple(val.valid(i).shape) for i in range(len(val))} == {(64, 64), (40, 48)}
     scores = validate(model, val, torch.device("cpu"), batch_size=8)
     assert set(scores) == {"pairs", "mean_over_datasets"} and np.isfinite(scores["pairs"]["psnr"])
+
+
+
+def test_weight_average_is_the_mean_of_the_steps_after_its_start(paired_folder, tmp_path):
+    # 4 steps of one tile batch each, averaged after half of them. Run one step at a time (a budget of 0 min
+    # stops after each epoch, --resume goes on), reading each step's own weights from model-last
+    out = tmp_path / "stepped.safetensors"
+    own = []
+    for n in range(4):
+        train(tiny_config(paired_folder, out, epochs=4, average_from=0.5, max_minutes=0.0, resume=n > 0),
+              log=lambda *_: None)
+        own.append(load_model_file(tmp_path / "stepped.run" / "model-last.safetensors").state_dict)
+    stepped = load_model_file(out)
+    meta = stepped.metadata.training["weight_average"]
+    assert (meta["from_step"], meta["to_step"], meta["steps_averaged"]) == (3, 4, 2)
+    assert "psnr" in meta["last_step_validation"]["pairs"]
+    floats = [k for k, v in stepped.state_dict.items() if v.is_floating_point()]
+    assert any(k.endswith("running_mean") for k in floats)          # BatchNorm statistics are averaged too
+    for k in floats:
+        torch.testing.assert_close(stepped.state_dict[k], (own[2][k] + own[3][k]) / 2, rtol=0, atol=1e-6, msg=k)
+    assert max(float((own[3][k] - own[2][k]).abs().max()) for k in floats) > 1e-3  # the two steps differ
+    # the same run in one go writes the same average: the average survives --resume
+    straight = load_model_file(train(tiny_config(paired_folder, tmp_path / "straight.safetensors", epochs=4,
+                                                 average_from=0.5), log=lambda *_: None).model_path)
+    for k in floats:
+        torch.testing.assert_close(straight.state_dict[k], stepped.state_dict[k], rtol=0, atol=1e-6, msg=k)
+
+
+def test_weight_average_off_by_default_and_share_checked(paired_folder, tmp_path):
+    plain = train(tiny_config(paired_folder, tmp_path / "p.safetensors", epochs=1), log=lambda *_: None)
+    assert "weight_average" not in load_model_file(plain.model_path).metadata.training
+    with pytest.raises(ValueError, match=r"average_from must be in \[0, 1\), got 1\.0"):
+        train(tiny_config(paired_folder, tmp_path / "q.safetensors", average_from=1.0), log=lambda *_: None)

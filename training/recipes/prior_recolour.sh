@@ -56,6 +56,9 @@
 #   SEED=20261206 RUNS=runs/long-seed4 with the 40-epoch variables, then the full model alone again with
 #     MAIN_EPOCHS=48 MAIN_MINUTES=100 ONLY=full STAGE=train ...  # at e5dd858: a fourth seed, rule 4 against the
 #     recipe's measured seed spread; measured, not shipped (results/long-seed4-2026-12-04/README.md)
+#   SEED=20261206 AVERAGE_FROM=0.5 RUNS=runs/averaged with long-seed4's variables (MAIN_EPOCHS=48 ...)  # the
+#     fourth seed's training again, its weights averaged over the second half of the steps
+#     (results/averaged-2026-12-04/README.md)
 #   RUNS=runs/tile RESIDUAL=1 bash ...  # at commit 469ab58, whose
 #     palette_calibration.json (written with --form hue-kept --tile-gains) also takes each LA/Texas tile's
 #     stretch out of its targets: MODEL.md, "LA/Texas targets rebalanced per tile"
@@ -69,6 +72,7 @@ if [[ -n "${SAR_GAMMA:-}" ]]; then PRIOR+=(--aug-sar-gamma "$SAR_GAMMA"); fi  # 
 if [[ -n "${SET_POWER:-}" ]]; then PRIOR+=(--set-power "$SET_POWER"); fi  # training/datasets.set_shares
 if [[ -n "${WATER_SHARE:-}" ]]; then PRIOR+=(--water-share "$WATER_SHARE"); fi  # training/datasets.water_pixels
 if [[ -n "${GROUP_POWER:-}" ]]; then PRIOR+=(--group-power "$GROUP_POWER"); fi  # training/datasets.pair_weights
+if [[ -n "${AVERAGE_FROM:-}" ]]; then PRIOR+=(--average-from "$AVERAGE_FROM"); fi  # trainer.weight_average_of
 ONLY=${ONLY:-}
 MAIN_EPOCHS=${MAIN_EPOCHS:-20}
 LOSO_EPOCHS=${LOSO_EPOCHS:-10}
