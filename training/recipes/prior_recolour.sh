@@ -59,7 +59,7 @@
 #   SEED=20261206 AVERAGE_FROM=0.5 RUNS=runs/averaged with long-seed4's variables (MAIN_EPOCHS=48 ...)  # the
 #     fourth seed's training again, its weights averaged over the second half of the steps
 #     (results/averaged-2026-12-04/README.md); SEED=20261125 RUNS=runs/averaged-seed1 with the same variables: the
-#     shipped seed so (results/averaged-seed1-2026-12-04/README.md)
+#     shipped seed so (results/averaged-seed1-2026-12-04/README.md); both measured, not shipped
 #   RUNS=runs/tile RESIDUAL=1 bash ...  # at commit 469ab58, whose
 #     palette_calibration.json (written with --form hue-kept --tile-gains) also takes each LA/Texas tile's
 #     stretch out of its targets: MODEL.md, "LA/Texas targets rebalanced per tile"
