@@ -1,0 +1,93 @@
+"""How sure is a rule's sign? Per-pair differences behind the shipping rules, with bootstrap intervals (issue 11).
+
+The rules of a candidate run compare means over a few pairs: (c) against (b) in the temperate place left
+out of training (15 pairs), (e=) against (c) on the pairs with another date (3 validation pairs, 13 in the
+leave-out run). A mean of three pairs can change sign with one pair. This prints, for each results folder
+named, each comparison as: the number of pairs, the mean difference, how many pairs the first method wins,
+and a 95 % percentile bootstrap interval of the mean difference over the pairs (pairs resampled with
+replacement, a fixed seed). An interval that spans 0 says the data cannot tell the sign. Pairs of one
+place are not independent (10 of the 15 unseen temperate pairs are months of one Finnish place), so the
+interval is if anything too narrow.
+
+Pair-level means: the validation rule's "three-set mean" weighs the sets equally, not the pairs, so its
+(c) - (b) is not printed here.
+
+    python3 training/recipes/paired_differences.py averaged-seed1-2026-12-04 ...   # folder names in results/
+"""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results"
+NAME = "recolour-residual"
+# (evaluation part, first method, second method): the comparisons the rules make on pairs
+COMPARISONS = (
+    ("loso-temperate", "c_new_world_palette", "b_palette_constant"),
+    ("loso-temperate", "e_nearest_dates", "c_new_world_palette"),
+    ("validation", "e_nearest_dates", "c_new_world_palette"),
+)
+SHORT = {"b_palette_constant": "(b)", "c_new_world_palette": "(c)", "e_nearest_dates": "(e=)"}
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    pairs: int
+    mean: float
+    wins: int
+    low: float
+    high: float
+
+
+def differences(per_pair: dict, first: str, second: str, measure: str) -> np.ndarray:
+    """first - second on every pair that has both, in the file's pair order."""
+    return np.array([scores[first][measure] - scores[second][measure]
+                     for scores in per_pair.values() if first in scores and second in scores])
+
+
+def bootstrap_interval(values: np.ndarray, resamples: int = 10000, seed: int = 0,
+                       level: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of the mean of values, the values resampled with replacement."""
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), size=(resamples, len(values)))].mean(axis=1)
+    tail = (1.0 - level) / 2.0 * 100.0
+    low, high = np.percentile(means, [tail, 100.0 - tail])
+    return float(low), float(high)
+
+
+def paired_difference(per_pair: dict, first: str, second: str, measure: str) -> PairedDifference:
+    values = differences(per_pair, first, second, measure)
+    if len(values) == 0:
+        raise ValueError(f"no pair has both {first} and {second}")
+    low, high = bootstrap_interval(values)
+    return PairedDifference(len(values), float(values.mean()), int((values > 0).sum()), low, high)
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(__doc__.strip().splitlines()[-1])
+        return 2
+    print(f"{'run':28s} {'part':15s} {'comparison':12s} {'measure':7s} {'pairs':>5s} {'mean':>8s} "
+          f"{'wins':>5s}  95 % interval")
+    for folder in argv:
+        for part, first, second in COMPARISONS:
+            path = RESULTS / folder / f"eval-{NAME}-{part}.json"
+            if not path.exists():
+                continue
+            per_pair = json.loads(path.read_text())["per_pair"]
+            for measure in ("psnr", "ssim"):
+                try:
+                    d = paired_difference(per_pair, first, second, measure)
+                except ValueError:
+                    continue  # evaluated before (e=) existed
+                print(f"{folder:28s} {part:15s} {SHORT[first] + '-' + SHORT[second]:12s} {measure:7s} "
+                      f"{d.pairs:5d} {d.mean:8.4f} {d.wins:5d}  [{d.low:.4f}, {d.high:.4f}]")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
