@@ -61,7 +61,9 @@ def test_a_committed_run_prints_its_rule_comparisons(paired, capsys):
     both = validation["c_vs_e_nearest_dates_on_common_pairs"]
     assert paired.main([folder]) == 0
     out = capsys.readouterr().out
-    row = next(line for line in out.splitlines() if "validation" in line and "ssim" in line)
+    row = next(line for line in out.splitlines() if "validation" in line and "(e=)" in line and "ssim" in line)
     fields = row.split()
-    assert fields[3:6] == ["ssim", "3", f"{both['e_nearest_dates']['ssim'] - both['c_new_world_palette']['ssim']:.4f}"]
-    assert fields[6] == "2"  # (e=) wins July and August, loses October
+    assert fields[4:7] == ["ssim", "3", f"{both['e_nearest_dates']['ssim'] - both['c_new_world_palette']['ssim']:.4f}"]
+    assert fields[7] == "2"  # (e=) wins July and August, loses October
+    ireland = next(line for line in out.splitlines() if "bigearthnet" in line and "psnr" in line).split()
+    assert ireland[3:6] == ["(c)-(b)", "psnr", "6"] and ireland[7] == "6"  # the palette-led model wins all 6 Irish pairs

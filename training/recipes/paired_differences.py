@@ -9,8 +9,8 @@ replacement, a fixed seed). An interval that spans 0 says the data cannot tell t
 place are not independent (10 of the 15 unseen temperate pairs are months of one Finnish place), so the
 interval is if anything too narrow.
 
-Pair-level means: the validation rule's "three-set mean" weighs the sets equally, not the pairs, so its
-(c) - (b) is not printed here.
+The validation rule's "three-set mean" weighs the sets equally, not the pairs, so its (c) - (b) is printed
+per set.
 
     python3 training/recipes/paired_differences.py averaged-seed1-2026-12-04 ...   # folder names in results/
 """
@@ -25,11 +25,15 @@ import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results"
 NAME = "recolour-residual"
-# (evaluation part, first method, second method): the comparisons the rules make on pairs
+# (evaluation part, data set or "" for all, first method, second method): the comparisons the rules make,
+# (c) - (b) on the validation parts per set (the rule takes the mean of the three sets' means)
 COMPARISONS = (
-    ("loso-temperate", "c_new_world_palette", "b_palette_constant"),
-    ("loso-temperate", "e_nearest_dates", "c_new_world_palette"),
-    ("validation", "e_nearest_dates", "c_new_world_palette"),
+    ("loso-temperate", "", "c_new_world_palette", "b_palette_constant"),
+    ("loso-temperate", "", "e_nearest_dates", "c_new_world_palette"),
+    ("validation", "", "e_nearest_dates", "c_new_world_palette"),
+    ("validation", "bigearthnet", "c_new_world_palette", "b_palette_constant"),
+    ("validation", "la-texas-vh", "c_new_world_palette", "b_palette_constant"),
+    ("validation", "temperate-pairs", "c_new_world_palette", "b_palette_constant"),
 )
 SHORT = {"b_palette_constant": "(b)", "c_new_world_palette": "(c)", "e_nearest_dates": "(e=)"}
 
@@ -71,20 +75,21 @@ def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__.strip().splitlines()[-1])
         return 2
-    print(f"{'run':28s} {'part':15s} {'comparison':12s} {'measure':7s} {'pairs':>5s} {'mean':>8s} "
+    print(f"{'run':28s} {'part':15s} {'set':15s} {'comparison':12s} {'measure':7s} {'pairs':>5s} {'mean':>8s} "
           f"{'wins':>5s}  95 % interval")
     for folder in argv:
-        for part, first, second in COMPARISONS:
+        for part, data_set, first, second in COMPARISONS:
             path = RESULTS / folder / f"eval-{NAME}-{part}.json"
             if not path.exists():
                 continue
-            per_pair = json.loads(path.read_text())["per_pair"]
+            per_pair = {name: scores for name, scores in json.loads(path.read_text())["per_pair"].items()
+                        if name.startswith(f"{data_set}/")} if data_set else json.loads(path.read_text())["per_pair"]
             for measure in ("psnr", "ssim"):
                 try:
                     d = paired_difference(per_pair, first, second, measure)
                 except ValueError:
                     continue  # evaluated before (e=) existed
-                print(f"{folder:28s} {part:15s} {SHORT[first] + '-' + SHORT[second]:12s} {measure:7s} "
+                print(f"{folder:28s} {part:15s} {data_set or 'all':15s} {SHORT[first] + '-' + SHORT[second]:12s} {measure:7s} "
                       f"{d.pairs:5d} {d.mean:8.4f} {d.wins:5d}  [{d.low:.4f}, {d.high:.4f}]")
     return 0
 
