@@ -18,6 +18,9 @@
 #     (SEN12MS-CR Jiangsu, VV + VH in dB) and is scored on the Finnish place 0060c0a5 (10 months) it
 #     never saw. Not one of the default parts. Measured at a9fdbd3 (as training/recipes/leave_out_place.sh,
 #     since folded in here): MODEL.md, "Leaving out one temperate place instead of the whole set"
+#   ONLY=loso-country COUNTRY=portugal bash ...         # without one BigEarthNet country (EXTRA_DATA=data/bigearthnet;
+#     pairs named COUNTRY_*), trained LOSO_EPOCHS and scored on that country's pairs: one more place the model
+#     never saw (results/loso-country-2026-12-05/README.md). Not one of the default parts.
 #   RESIDUAL=1 STAGE=ship bash training/recipes/prior_recolour.sh  # publish it as models/sar_colorizer.* (measured
 #     so on 2026-12-02, then not kept: MODEL.md, "Recoloured training tiles and the prior-residual output")
 #   RUNS=runs/hue RESIDUAL=1 bash ...   # at commit 0bc7b42 (the hue-kept palette mapping in
@@ -80,6 +83,7 @@ LOSO_EPOCHS=${LOSO_EPOCHS:-10}
 MAIN_MINUTES=${MAIN_MINUTES:-70}
 LOSO_MINUTES=${LOSO_MINUTES:-35}
 PLACE='temperate-pairs/finland_0060c0a5_*'  # the loso-place part's place
+COUNTRY=${COUNTRY:-portugal}  # the loso-country part's BigEarthNet country
 resume() { [[ -f "$RUNS/$1/model.run/checkpoint.pt" ]] && echo --resume || true; }
 
 # train_run PART: full (all but the validation parts), loso-temperate, loso-desert or loso-place
@@ -90,6 +94,7 @@ train_run() {
     loso-temperate) out=loso-temperate-$NAME; exclude=(--exclude 'temperate-pairs/*') ;;
     loso-desert) out=loso-desert-$NAME; exclude=(--exclude 'desert-patches/*') ;;
     loso-place) out=loso-place-0060c0a5-$NAME; exclude=(--exclude "$PLACE"); loso_minutes=45 ;;
+    loso-country) out=loso-country-$COUNTRY-$NAME; exclude=(--exclude "bigearthnet/${COUNTRY}_*") ;;
   esac
   [[ $part == full ]] || { epochs=$LOSO_EPOCHS; minutes=$loso_minutes; }
   "$PY" -m sar_colorizer.training.cli train "${RECIPE[@]}" "${PRIOR[@]}" --epochs "$epochs" --max-minutes "$minutes" \
@@ -101,8 +106,8 @@ train_run() {
 
 if [[ "$STAGE" == all || "$STAGE" == train ]]; then
   mkdir -p "$RUNS"
-  if [[ "$ONLY" == loso-place ]]; then
-    train_run loso-place
+  if [[ "$ONLY" == loso-place || "$ONLY" == loso-country ]]; then
+    train_run "$ONLY"
   else
     train_run full &
     A=$!
@@ -118,6 +123,9 @@ if [[ "$STAGE" == all || "$STAGE" == eval ]]; then
     loso-place) evaluate_priors --new "$RUNS/loso-place-0060c0a5-$NAME/model.safetensors" --only "$PLACE" \
         --title "trained without the Finnish place 0060c0a5 (one temperate pair kept), scored on its 10 months" \
         --json "$RUNS/eval-loso-place-0060c0a5.json" ;;
+    loso-country) evaluate_priors --new "$RUNS/loso-country-$COUNTRY-$NAME/model.safetensors" \
+        --only "bigearthnet/${COUNTRY}_*" --title "${LABEL}, trained without the BigEarthNet pairs of $COUNTRY, scored on them" \
+        --json "$RUNS/eval-$NAME-loso-country-$COUNTRY.json" ;;
     *) PARTS=${ONLY:+${ONLY/#full/validation}} score_prior_runs "$RUNS/$NAME/model.safetensors" \
         "$RUNS/loso-temperate-$NAME/model.safetensors" "$RUNS/loso-desert-$NAME/model.safetensors" "$NAME" "$LABEL" ;;
   esac
