@@ -83,7 +83,7 @@ def main(argv: list[str]) -> int:
             if not path.exists():
                 continue
             per_pair = {name: scores for name, scores in json.loads(path.read_text())["per_pair"].items()
-                        if name.startswith(f"{data_set}/")} if data_set else json.loads(path.read_text())["per_pair"]
+                        if not data_set or name.startswith(f"{data_set}/")}
             for measure in ("psnr", "ssim"):
                 try:
                     d = paired_difference(per_pair, first, second, measure)

@@ -86,7 +86,7 @@ PLACE='temperate-pairs/finland_0060c0a5_*'  # the loso-place part's place
 COUNTRY=${COUNTRY:-portugal}  # the loso-country part's BigEarthNet country
 resume() { [[ -f "$RUNS/$1/model.run/checkpoint.pt" ]] && echo --resume || true; }
 
-# train_run PART: full (all but the validation parts), loso-temperate, loso-desert or loso-place
+# train_run PART: full (all but the validation parts), loso-temperate, loso-desert, loso-place or loso-country
 train_run() {
   local part=$1 out=$NAME epochs=$MAIN_EPOCHS minutes=$MAIN_MINUTES loso_minutes=$LOSO_MINUTES exclude=()
   [[ -z "$ONLY" || "$ONLY" == "$part" ]] || return 0
