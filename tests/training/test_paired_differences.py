@@ -67,3 +67,30 @@ def test_a_committed_run_prints_its_rule_comparisons(paired, capsys):
     assert fields[7] == "2"  # (e=) wins July and August, loses October
     ireland = next(line for line in out.splitlines() if "bigearthnet" in line and "psnr" in line).split()
     assert ireland[3:6] == ["(c)-(b)", "psnr", "6"] and ireland[7] == "6"  # the palette-led model wins all 6 Irish pairs
+
+
+def test_between_runs_takes_one_method_on_the_pairs_both_runs_scored(paired):
+    new = {"p1": {"c": scores(16.0, 0.40)}, "p2": {"c": scores(12.0, 0.20)}, "p3": {"c": scores(9.0, 0.1)}}
+    old = {"p1": {"c": scores(15.5, 0.42)}, "p2": {"c": scores(13.0, 0.20), "d": scores(1.0, 0.0)}}
+    assert np.allclose(paired.between_runs(new, old, "c", "psnr"), [0.5, -1.0])  # p3: not in the old run
+    assert np.allclose(paired.between_runs(new, old, "c", "ssim"), [-0.02, 0.0])
+    assert len(paired.between_runs(new, old, "d", "psnr")) == 0  # the new run has no (d)
+
+
+def test_between_pools_distinct_pairs_and_refuses_a_pair_counted_twice(paired, tmp_path, capsys):
+    def write(name: str, per_pair: dict) -> str:
+        path = tmp_path / name
+        path.write_text(json.dumps({"per_pair": per_pair}))
+        return str(path)
+    c = "c_new_world_palette"
+    a_new = write("a_new.json", {"x/1": {c: scores(11.0, 0.3)}, "x/2": {c: scores(12.0, 0.3)}})
+    a_old = write("a_old.json", {"x/1": {c: scores(10.0, 0.3)}, "x/2": {c: scores(10.0, 0.3)}})
+    b_new = write("b_new.json", {"y/1": {c: scores(10.0, 0.3)}})
+    b_old = write("b_old.json", {"y/1": {c: scores(13.0, 0.3)}})
+    assert paired.main(["--between", f"{a_new}={a_old}", f"{b_new}={b_old}"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.split()[1:3] == [c, "psnr"]]
+    assert [(r[0].split("/")[-1], r[3], r[4], r[5]) for r in rows] == [
+        ("a_new", "2", "1.5000", "2"), ("b_new", "1", "-3.0000", "0"), ("pooled", "3", "0.0000", "2")]
+    with pytest.raises(ValueError, match="counted twice|count it twice"):
+        paired.main(["--between", f"{a_new}={a_old}", f"{a_new}={b_old}"])
+    assert paired.main(["--between", "no-equals-sign.json"]) == 2

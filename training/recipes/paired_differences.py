@@ -13,6 +13,11 @@ The validation rule's "three-set mean" weighs the sets equally, not the pairs, s
 per set.
 
     python3 training/recipes/paired_differences.py averaged-seed1-2026-12-04 ...   # folder names in results/
+
+Two runs of one recipe that differ in one thing (e.g. length) are compared on the pairs they both scored,
+method by method, per evaluation file and pooled over all of them (every pair counted once):
+
+    python3 training/recipes/paired_differences.py --between NEW.json=OLD.json [NEW2.json=OLD2.json ...]
 """
 from __future__ import annotations
 
@@ -71,7 +76,55 @@ def paired_difference(per_pair: dict, first: str, second: str, measure: str) -> 
     return PairedDifference(len(values), float(values.mean()), int((values > 0).sum()), low, high)
 
 
+def between_runs(per_pair_new: dict, per_pair_old: dict, method: str, measure: str) -> np.ndarray:
+    """new - old of one method on every pair both runs scored with it, in the new file's pair order."""
+    return np.array([scores[method][measure] - per_pair_old[name][method][measure]
+                     for name, scores in per_pair_new.items()
+                     if method in scores and method in per_pair_old.get(name, {})])
+
+
+BETWEEN_METHODS = ("b_palette_constant", "c_new_world_palette", "d_new_no_prior", "e_nearest_dates",
+                   "f_new_own_optical")
+
+
+def main_between(specs: list[str]) -> int:
+    """Print new - old per method, per file pair and pooled (the pooled pairs must be distinct)."""
+    if not specs or any(spec.count("=") != 1 for spec in specs):
+        print("usage: paired_differences.py --between NEW.json=OLD.json [NEW2.json=OLD2.json ...]")
+        return 2
+    loaded = []
+    for spec in specs:
+        new, old = spec.split("=")
+        label = f"{Path(new).parent.name}/{Path(new).stem.replace(f'eval-{NAME}-', '')}"
+        loaded.append((label, json.loads(Path(new).read_text())["per_pair"],
+                       json.loads(Path(old).read_text())["per_pair"]))
+    names = [name for _, new, _ in loaded for name in new]
+    if len(names) != len(set(names)):
+        raise ValueError("a pair is in two of the evaluation files: the pooled difference would count it twice")
+    print(f"{'new - old':60s} {'method':20s} {'measure':7s} {'pairs':>5s} {'mean':>8s} {'wins':>5s}  95 % interval")
+    for method in BETWEEN_METHODS:
+        for measure in ("psnr", "ssim"):
+            pooled = []
+            for label, new, old in loaded:
+                values = between_runs(new, old, method, measure)
+                pooled.append(values)
+                if len(values):
+                    print(_row(label, method, measure, values))
+            values = np.concatenate(pooled)
+            if len(values) and len(loaded) > 1:
+                print(_row("pooled", method, measure, values))
+    return 0
+
+
+def _row(label: str, method: str, measure: str, values: np.ndarray) -> str:
+    low, high = bootstrap_interval(values)
+    return (f"{label[-60:]:60s} {method:20s} {measure:7s} {len(values):5d} {values.mean():8.4f} "
+            f"{int((values > 0).sum()):5d}  [{low:.4f}, {high:.4f}]")
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--between"]:
+        return main_between(argv[1:])
     if not argv:
         print(__doc__.strip().splitlines()[-1])
         return 2
