@@ -63,6 +63,10 @@
 #     fourth seed's training again, its weights averaged over the second half of the steps
 #     (results/averaged-2026-12-04/README.md); SEED=20261125 RUNS=runs/averaged-seed1 with the same variables: the
 #     shipped seed so (results/averaged-seed1-2026-12-04/README.md); both measured, not shipped
+#   SEED=20261125 AVERAGE_FROM=0.5 EXTRA_DATA=data/bigearthnet TILE=112 RESIDUAL=1 RUNS=runs/loso-long LOSO_EPOCHS=48
+#     LOSO_MINUTES=120 ONLY=loso-country COUNTRY=portugal|lithuania, and ONLY=loso-temperate (LOSO_MINUTES=150)  # at
+#     aa54ce7: the averaged 48-epoch recipe's leave-out models, against the 20-epoch ones; information only
+#     (results/loso-long-2026-12-05/README.md)
 #   RUNS=runs/tile RESIDUAL=1 bash ...  # at commit 469ab58, whose
 #     palette_calibration.json (written with --form hue-kept --tile-gains) also takes each LA/Texas tile's
 #     stretch out of its targets: MODEL.md, "LA/Texas targets rebalanced per tile"
