@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
@@ -162,14 +163,19 @@ def predict_with(m: LoadedModel, x: np.ndarray, device, prior_kind: str = "",
                          kept_sigma_px=kept, valid=valid)
 
 
-_NETS: dict[int, object] = {}
+_NETS: dict[int, tuple[weakref.ref, object]] = {}
 
 
 def _net(m: LoadedModel, device):
+    """The network of a loaded model file, built once while that object lives. Keyed by id() alone, a
+    later model loaded at a freed object's address got the earlier model's network (seen as a test
+    that failed only after others had run); the entry now goes with its model."""
     key = id(m)
-    if key not in _NETS:
-        _NETS[key] = m.build().to(device)
-    return _NETS[key]
+    held = _NETS.get(key)
+    if held is None or held[0]() is not m:
+        held = (weakref.ref(m, lambda _, key=key: _NETS.pop(key, None)), m.build().to(device))
+        _NETS[key] = held
+    return held[1]
 
 
 def format_table(results: dict) -> str:

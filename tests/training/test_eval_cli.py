@@ -69,6 +69,27 @@ def test_predict_image_tiles_without_overlap_and_crops():
     np.testing.assert_array_equal(out[2], x[0])
 
 
+def test_each_loaded_model_predicts_with_its_own_weights_and_its_network_goes_with_it(model_factory):
+    """A model file loaded after another was freed gets its own network, not the one built for the object
+    that lived at its address before (the cache was keyed by id() alone); the cache holds none of a freed one."""
+    import gc
+
+    import torch
+
+    from sar_colorizer.core.modelfile import load_model_file
+    from sar_colorizer.training import evaluate
+
+    x = np.zeros((1, 40, 40), np.float32)  # one VV channel, as make_model_file's default
+    for name, colour in (("dark", 0.2), ("light", 0.8), ("dark2", 0.2)):
+        m = load_model_file(model_factory(f"{name}.safetensors", constant=(colour,) * 3))
+        out = evaluate.predict_with(m, x, torch.device("cpu"))
+        assert out.mean() == pytest.approx(colour, abs=1e-5), name
+        assert len(evaluate._NETS) == 1
+        del m
+        gc.collect()
+        assert len(evaluate._NETS) == 0
+
+
 def test_train_cli_reports_data_errors(tmp_path, capsys):
     (tmp_path / "bad" / "s1").mkdir(parents=True)
     assert train_main(["--data", str(tmp_path / "bad"), "--out", str(tmp_path / "x.safetensors"), *TINY]) == 1
