@@ -171,11 +171,9 @@ def _net(m: LoadedModel, device):
     later model loaded at a freed object's address got the earlier model's network (seen as a test
     that failed only after others had run); the entry now goes with its model."""
     key = id(m)
-    held = _NETS.get(key)
-    if held is None or held[0]() is not m:
-        held = (weakref.ref(m, lambda _, key=key: _NETS.pop(key, None)), m.build().to(device))
-        _NETS[key] = held
-    return held[1]
+    if key not in _NETS:  # the weak reference's callback drops the entry before the address can be reused
+        _NETS[key] = (weakref.ref(m, lambda _, key=key: _NETS.pop(key, None)), m.build().to(device))
+    return _NETS[key][1]
 
 
 def format_table(results: dict) -> str:
