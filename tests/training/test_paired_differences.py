@@ -91,6 +91,14 @@ def test_between_pools_distinct_pairs_and_refuses_a_pair_counted_twice(paired, t
     rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.split()[1:3] == [c, "psnr"]]
     assert [(r[0].split("/")[-1], r[3], r[4], r[5]) for r in rows] == [
         ("a_new", "2", "1.5000", "2"), ("b_new", "1", "-3.0000", "0"), ("pooled", "3", "0.0000", "2")]
+    mixed_new = write("m_new.json", {"x/1": {c: scores(11.0, 0.3)}, "x/2": {c: scores(12.0, 0.3)},
+                                     "y/1": {c: scores(10.0, 0.3)}, "y/2": {c: scores(9.0, 0.3)}})
+    mixed_old = write("m_old.json", {"x/1": {c: scores(10.0, 0.3)}, "x/2": {c: scores(10.0, 0.3)},
+                                     "y/1": {c: scores(13.0, 0.3)}, "y/2": {c: scores(10.0, 0.3)}})
+    assert paired.main(["--between", f"{mixed_new}={mixed_old}"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if c in line and "psnr" in line]
+    assert [(r[0].split("/")[-1], r[1], r[-5], r[-4]) for r in rows] == [  # the file, then each data set in it
+        ("m_new", c, "4", "-0.2500"), ("m_new", "x", "2", "1.5000"), ("m_new", "y", "2", "-2.0000")]
     with pytest.raises(ValueError, match="counted twice|count it twice"):
         paired.main(["--between", f"{a_new}={a_old}", f"{a_new}={b_old}"])
     assert paired.main(["--between", "no-equals-sign.json"]) == 2

@@ -15,7 +15,8 @@ per set.
     python3 training/recipes/paired_differences.py averaged-seed1-2026-12-04 ...   # folder names in results/
 
 Two runs of one recipe that differ in one thing (e.g. length) are compared on the pairs they both scored,
-method by method, per evaluation file and pooled over all of them (every pair counted once):
+method by method, per evaluation file (and per data set in it) and pooled over all of them (every pair
+counted once):
 
     python3 training/recipes/paired_differences.py --between NEW.json=OLD.json [NEW2.json=OLD2.json ...]
 """
@@ -88,7 +89,8 @@ BETWEEN_METHODS = ("b_palette_constant", "c_new_world_palette", "d_new_no_prior"
 
 
 def main_between(specs: list[str]) -> int:
-    """Print new - old per method, per file pair and pooled (the pooled pairs must be distinct)."""
+    """Print new - old per method, per file pair (and per data set where a file holds several) and pooled
+    (the pooled pairs must be distinct)."""
     if not specs or any(spec.count("=") != 1 for spec in specs):
         print("usage: paired_differences.py --between NEW.json=OLD.json [NEW2.json=OLD2.json ...]")
         return 2
@@ -110,6 +112,12 @@ def main_between(specs: list[str]) -> int:
                 pooled.append(values)
                 if len(values):
                     print(_row(label, method, measure, values))
+                sets = sorted({name.split("/")[0] for name in new})
+                for data_set in sets if len(sets) > 1 else ():
+                    part = between_runs({n: v for n, v in new.items() if n.startswith(f"{data_set}/")}, old, method,
+                                        measure)
+                    if len(part) > 1:
+                        print(_row(f"{label} {data_set}", method, measure, part))
             values = np.concatenate(pooled)
             if len(values) and len(loaded) > 1:
                 print(_row("pooled", method, measure, values))
