@@ -9,11 +9,12 @@ from pathlib import Path
 pal = load_world_palette(require_mapping=False)
 m = json.load(open('training/recipes/palette_calibration.json'))['palette_to_convention']
 g=np.array(m['gain']); o=np.array(m['offset'])
+shipped = pc.Mapping(g, np.ones(3), o)
 places,_ = pc.bigearthnet_places(Path('data/bigearthnet'), pal)
 rows=[]
 for p in places:
     if p.extra['sea']: continue
-    pred = o + g*(p.palette/255)
+    pred = shipped(p.palette)
     r = np.log(p.mean/pred)
     month=int(p.name.split('_')[-1][4:6])
     rows.append((p.extra['country'], month, p.lonlat[1], r, p.mean, pred))
@@ -33,7 +34,6 @@ keys, pal4, true4 = pc.place_means(refl)
 print("reflectance places", keys)
 ben = [p for p in places if not p.extra['sea']]
 countries = sorted({p.extra['country'] for p in ben})
-shipped = pc.Mapping(g, np.ones(3), o)
 tot_s, tot_n, n = 0, 0, 0
 for c in countries:
     tr = [p for p in ben if p.extra['country'] != c]; te = [p for p in ben if p.extra['country'] == c]
