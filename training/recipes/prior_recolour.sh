@@ -67,6 +67,9 @@
 #     LOSO_MINUTES=120 ONLY=loso-country COUNTRY=portugal|lithuania, and ONLY=loso-temperate (LOSO_MINUTES=150)  # at
 #     aa54ce7: the averaged 48-epoch recipe's leave-out models, against the 20-epoch ones; information only
 #     (results/loso-long-2026-12-05/README.md)
+#   WATER_SHARE=0.2 RUNS=runs/water-ben with the shipped run's variables  # at 59f456f: the shipped recipe with water
+#     tiles; it draws the demo's sea and falls under the recipe's seed floor; measured, not shipped
+#     (results/water-bigearthnet-2026-12-05/README.md)
 #   RUNS=runs/tile RESIDUAL=1 bash ...  # at commit 469ab58, whose
 #     palette_calibration.json (written with --form hue-kept --tile-gains) also takes each LA/Texas tile's
 #     stretch out of its targets: MODEL.md, "LA/Texas targets rebalanced per tile"
