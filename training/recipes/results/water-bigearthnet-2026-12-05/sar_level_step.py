@@ -1,8 +1,8 @@
 """Which way does a model turn the radar's level? A synthetic two-level VH scene, placed near Los Angeles
-(UTM 11N), colorized as a user would (core.pipeline.colorize through the CLI's defaults) with no prior and
-with the world palette: the mean colour of its dark half and of its bright half. Water is the dark half
-of real radar and dark in the optical; a model that paints the dark half brighter has learnt "bright radar
-is dark ground" (deserts, forests in VH) and will not draw water.
+(UTM 11N), colorized as a user would (core.pipeline.colorize, its band given as VH, one thread) with no
+prior and with the world palette: the mean colour of its dark half and of its bright half. Water is the
+dark half of real radar and dark in the optical; a model that paints the dark half brighter has learnt
+"bright radar is dark ground" (deserts, forests in VH) and will not draw water.
 
     .venv/bin/python training/recipes/results/water-bigearthnet-2026-12-05/sar_level_step.py [MODEL ...]
 """
@@ -18,6 +18,7 @@ from osgeo import gdal, osr
 from sar_colorizer.core.modelfile import DEFAULT_MODEL_PATH
 from sar_colorizer.core.options import ColorizeOptions
 from sar_colorizer.core.pipeline import colorize
+from sar_colorizer.training.datasets import read_raster
 
 SIZE = 512
 SCENES = {  # name: (dark level, bright level, GDAL type); speckle as a user's scene has it
@@ -46,10 +47,12 @@ def step_scene(path: Path, dark: float, bright: float, kind: int, seed: int = 0)
 
 
 def halves(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    ds = gdal.Open(str(path))
-    rgb = ds.ReadAsArray()[:3].astype(np.float64)
-    q = SIZE // 4  # away from the edge between the halves and from the scene's border
-    return rgb[:, q:SIZE - q, q // 2:SIZE // 2 - q // 2].mean((1, 2)), rgb[:, q:SIZE - q, SIZE // 2 + q // 2:SIZE - q // 2].mean((1, 2))
+    """Mean R, G, B of the dark half and of the bright half, away from the edge between them and from
+    the scene's border (the middle half of the rows, each half's columns less an eighth of the scene)."""
+    rgb, _, _ = read_raster(path)
+    rows = rgb[:3, SIZE // 4:3 * SIZE // 4].astype(np.float64)
+    margin = SIZE // 8
+    return rows[:, :, margin:SIZE // 2 - margin].mean((1, 2)), rows[:, :, SIZE // 2 + margin:SIZE - margin].mean((1, 2))
 
 
 def main(models: list[str]) -> None:
